@@ -1,0 +1,43 @@
+package org.busispark.config;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The application's whole configuration, typed and immutable. Built once by {@link ConfigLoader} from
+ * reference.conf, a deployment file and command-line overrides; everything else receives the part it needs.
+ */
+public record BusiConfig(Spark spark, Ingest ingest, Augment augment, Model model, Train train)
+        implements java.io.Serializable {
+
+    public record Spark(String master, String appName, Map<String, String> properties)
+            implements java.io.Serializable {
+        public Spark {
+            properties = Map.copyOf(properties);
+        }
+    }
+
+    public record Split(double train, double validation, double test) implements java.io.Serializable {}
+
+    public record Ingest(int minSide, long maxPixels, Split split, long seed) implements java.io.Serializable {}
+
+    public record Augment(double cropScaleMin, double cropScaleMax, double cropRatioMin, double cropRatioMax,
+                          double horizontalFlip, double verticalFlip, double rotationDegrees,
+                          double blurProbability, double blurSigmaMax,
+                          double erasingProbability, double erasingAreaMax) implements java.io.Serializable {}
+
+    public record Model(String architecture, int inputSize, int channels, double widthMultiplier,
+                        List<String> classes) implements java.io.Serializable {
+        public Model {
+            classes = List.copyOf(classes);
+        }
+
+        public int numClasses() {
+            return classes.size();
+        }
+    }
+
+    public record Train(int epochs, String optimizer, double learningRate, double weightDecay,
+                        int batchSizePerWorker, int averagingFrequency, int workers, String storageLevel,
+                        long seed) implements java.io.Serializable {}
+}

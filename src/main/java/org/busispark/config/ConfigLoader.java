@@ -1,0 +1,249 @@
+package org.busispark.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigValue;
+
+import java.io.File;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Supplier;
+
+/**
+ * Builds {@link BusiConfig} from, in increasing priority: reference.conf on the classpath, an optional
+ * deployment file, and {@code key=value} overrides from the command line. Unknown keys and bad values fail
+ * with a message naming the key.
+ */
+public final class ConfigLoader {
+    private static final String ROOT = "busi";
+    /** Free-form maps whose entries are passed through rather than declared in reference.conf. */
+    private static final Set<String> OPEN_MAPS = Set.of("busi.spark.properties");
+    private static final Set<String> OPTIMIZERS = Set.of("adabelief", "adam");
+    private static final Set<String> ARCHITECTURES = Set.of("resnet18", "resnet34", "resnet50");
+
+    private ConfigLoader() {}
+
+    /** Loads reference.conf alone: the built-in defaults. */
+    public static BusiConfig defaults() {
+        return load(null, Map.of());
+    }
+
+    public static BusiConfig load(File file, Map<String, String> overrides) {
+        Config reference = ConfigFactory.defaultReference(ConfigLoader.class.getClassLoader());
+        Config merged = reference;
+        List<String> sources = new ArrayList<>();
+        if (file != null) {
+            if (!file.isFile()) {
+                throw new BusiConfigException("Configuration file not found: " + file);
+            }
+            Config fromFile = parse(() -> ConfigFactory.parseFile(file,
+                    ConfigParseOptions.defaults().setAllowMissing(false)), "file " + file);
+            checkKnown(fromFile, reference, "file " + file);
+            merged = fromFile.withFallback(merged);
+            sources.add(file.getPath());
+        }
+        if (!overrides.isEmpty()) {
+            Map<String, String> flat = new LinkedHashMap<>(overrides);
+            Config fromArgs = parse(() -> ConfigFactory.parseMap(flat, "command line"), "command line");
+            checkKnown(fromArgs, reference, "the command line");
+            merged = fromArgs.withFallback(merged);
+        }
+        Config resolved = parse(merged::resolve, "configuration");
+        return build(resolved);
+    }
+
+    private static Config parse(Supplier<Config> parser, String where) {
+        try {
+            return parser.get();
+        } catch (ConfigException e) {
+            throw new BusiConfigException("Cannot read " + where + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void checkKnown(Config candidate, Config reference, String where) {
+        Set<String> unknown = new TreeSet<>();
+        for (Map.Entry<String, ConfigValue> e : candidate.entrySet()) {
+            String key = e.getKey();
+            if (!key.startsWith(ROOT + ".")) {
+                unknown.add(key);
+            } else if (OPEN_MAPS.stream().noneMatch(m -> key.startsWith(m + ".")) && !reference.hasPath(key)) {
+                unknown.add(key);
+            }
+        }
+        if (!unknown.isEmpty()) {
+            String first = unknown.iterator().next();
+            String parent = first.contains(".") ? first.substring(0, first.lastIndexOf('.')) : "";
+            String known = reference.hasPath(parent) && !parent.isEmpty()
+                    ? " Known keys under '" + parent + "': " + reference.getConfig(parent).root().keySet()
+                    : "";
+            throw new BusiConfigException("Unknown setting" + (unknown.size() > 1 ? "s " : " ")
+                    + String.join(", ", unknown) + " in " + where + "." + known);
+        }
+    }
+
+    private static BusiConfig build(Config c) {
+        Reader r = new Reader(c);
+        BusiConfig.Spark spark = new BusiConfig.Spark(
+                r.string("busi.spark.master"), r.string("busi.spark.app-name"), r.stringMap("busi.spark.properties"));
+
+        BusiConfig.Split split = new BusiConfig.Split(
+                r.fraction("busi.ingest.split.train"), r.fraction("busi.ingest.split.validation"),
+                r.fraction("busi.ingest.split.test"));
+        double sum = split.train() + split.validation() + split.test();
+        if (Math.abs(sum - 1.0) > 1e-6) {
+            throw new BusiConfigException("Settings busi.ingest.split.{train,validation,test} must sum to 1, got " + sum);
+        }
+        if (split.train() <= 0) {
+            throw new BusiConfigException("Setting busi.ingest.split.train must be greater than 0");
+        }
+        BusiConfig.Ingest ingest = new BusiConfig.Ingest(r.positiveInt("busi.ingest.min-side"),
+                r.positiveLong("busi.ingest.max-pixels"), split, r.longValue("busi.ingest.seed"));
+
+        BusiConfig.Augment augment = new BusiConfig.Augment(
+                r.fraction("busi.augment.crop-scale-min"), r.fraction("busi.augment.crop-scale-max"),
+                r.positiveDouble("busi.augment.crop-ratio-min"), r.positiveDouble("busi.augment.crop-ratio-max"),
+                r.fraction("busi.augment.horizontal-flip"), r.fraction("busi.augment.vertical-flip"),
+                r.range("busi.augment.rotation-degrees", 0, 180),
+                r.fraction("busi.augment.blur-probability"), r.range("busi.augment.blur-sigma-max", 0, 10),
+                r.fraction("busi.augment.erasing-probability"), r.fraction("busi.augment.erasing-area-max"));
+        r.ordered("busi.augment.crop-scale-min", augment.cropScaleMin(), "busi.augment.crop-scale-max", augment.cropScaleMax());
+        r.ordered("busi.augment.crop-ratio-min", augment.cropRatioMin(), "busi.augment.crop-ratio-max", augment.cropRatioMax());
+        if (augment.cropScaleMax() <= 0) {
+            throw new BusiConfigException("Setting busi.augment.crop-scale-max must be greater than 0");
+        }
+
+        BusiConfig.Model model = new BusiConfig.Model(r.oneOf("busi.model.architecture", ARCHITECTURES),
+                r.rangeInt("busi.model.input-size", 16, 1024), r.rangeInt("busi.model.channels", 1, 3),
+                r.range("busi.model.width-multiplier", 0.0625, 4), r.stringList("busi.model.classes"));
+        if (model.numClasses() < 2 || Set.copyOf(model.classes()).size() != model.numClasses()) {
+            throw new BusiConfigException("Setting busi.model.classes must list at least two distinct class names, got "
+                    + model.classes());
+        }
+
+        BusiConfig.Train train = new BusiConfig.Train(r.positiveInt("busi.train.epochs"),
+                r.oneOf("busi.train.optimizer", OPTIMIZERS), r.positiveDouble("busi.train.learning-rate"),
+                r.range("busi.train.weight-decay", 0, 1), r.positiveInt("busi.train.batch-size-per-worker"),
+                r.positiveInt("busi.train.averaging-frequency"), r.rangeInt("busi.train.workers", 0, 100_000),
+                r.storageLevel("busi.train.storage-level"), r.longValue("busi.train.seed"));
+        return new BusiConfig(spark, ingest, augment, model, train);
+    }
+
+    /** Typed getters that turn Typesafe's exceptions into messages naming the key and the expectation. */
+    private record Reader(Config c) {
+        private <T> T get(String key, String expected, Supplier<T> getter) {
+            try {
+                return getter.get();
+            } catch (ConfigException.WrongType | ConfigException.BadValue e) {
+                throw new BusiConfigException("Setting " + key + " must be " + expected + ", got "
+                        + c.getValue(key).render(), e);
+            } catch (ConfigException.Missing e) {
+                throw new BusiConfigException("Setting " + key + " is missing; expected " + expected, e);
+            }
+        }
+
+        String string(String key) {
+            String v = get(key, "a string", () -> c.getString(key));
+            if (v.isBlank()) {
+                throw new BusiConfigException("Setting " + key + " must not be empty");
+            }
+            return v;
+        }
+
+        List<String> stringList(String key) {
+            return get(key, "a list of strings", () -> c.getStringList(key));
+        }
+
+        Map<String, String> stringMap(String key) {
+            Config sub = get(key, "an object of string values", () -> c.getConfig(key));
+            Map<String, String> out = new LinkedHashMap<>();
+            for (Map.Entry<String, ConfigValue> e : sub.root().entrySet()) {
+                Object v = e.getValue().unwrapped();
+                if (v instanceof Map || v instanceof List) {
+                    throw new BusiConfigException("Setting " + key + "." + e.getKey()
+                            + " must be a single value (quote Spark property names that contain dots)");
+                }
+                out.put(e.getKey(), String.valueOf(v));
+            }
+            return out;
+        }
+
+        long longValue(String key) {
+            return get(key, "an integer", () -> c.getLong(key));
+        }
+
+        int rangeInt(String key, int min, int max) {
+            int v = get(key, "an integer between " + min + " and " + max, () -> c.getInt(key));
+            if (v < min || v > max) {
+                throw new BusiConfigException("Setting " + key + " must be an integer between " + min + " and "
+                        + max + ", got " + v);
+            }
+            return v;
+        }
+
+        int positiveInt(String key) {
+            return rangeInt(key, 1, Integer.MAX_VALUE);
+        }
+
+        long positiveLong(String key) {
+            long v = longValue(key);
+            if (v < 1) {
+                throw new BusiConfigException("Setting " + key + " must be a positive integer, got " + v);
+            }
+            return v;
+        }
+
+        double range(String key, double min, double max) {
+            double v = get(key, "a number between " + min + " and " + max, () -> c.getDouble(key));
+            if (!(v >= min && v <= max)) {
+                throw new BusiConfigException("Setting " + key + " must be a number between " + min + " and "
+                        + max + ", got " + v);
+            }
+            return v;
+        }
+
+        double fraction(String key) {
+            return range(key, 0, 1);
+        }
+
+        double positiveDouble(String key) {
+            double v = get(key, "a positive number", () -> c.getDouble(key));
+            if (!(v > 0) || Double.isInfinite(v)) {
+                throw new BusiConfigException("Setting " + key + " must be a positive number, got " + v);
+            }
+            return v;
+        }
+
+        String oneOf(String key, Set<String> allowed) {
+            String v = string(key).toLowerCase(java.util.Locale.ROOT);
+            if (!allowed.contains(v)) {
+                throw new BusiConfigException("Setting " + key + " must be one of " + new TreeSet<>(allowed)
+                        + ", got '" + v + "'");
+            }
+            return v;
+        }
+
+        String storageLevel(String key) {
+            String v = string(key).toUpperCase(java.util.Locale.ROOT);
+            try {
+                org.apache.spark.storage.StorageLevel.fromString(v);
+            } catch (IllegalArgumentException e) {
+                throw new BusiConfigException("Setting " + key + " must be a Spark storage level such as "
+                        + "MEMORY_AND_DISK_SER, got '" + v + "'", e);
+            }
+            return v;
+        }
+
+        void ordered(String minKey, double min, String maxKey, double max) {
+            if (min > max) {
+                throw new BusiConfigException("Setting " + minKey + " (" + min + ") must not exceed " + maxKey
+                        + " (" + max + ")");
+            }
+        }
+    }
+}

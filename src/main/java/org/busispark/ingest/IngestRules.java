@@ -1,0 +1,105 @@
+package org.busispark.ingest;
+
+import org.busispark.config.BusiConfig;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Turns the files that share a group key (an image and its masks) into outcomes: accepted images with their
+ * merged mask, or quarantine and skip records with a reason. Every input file yields exactly one outcome, so
+ * counts reconcile. Pure logic, applied inside a Spark stage by {@link IngestJob}.
+ */
+public final class IngestRules {
+    public enum Status { ACCEPTED, QUARANTINED, SKIPPED }
+
+    /** One listed file: where it is, what the layout says it is, and its bytes. */
+    public record SourceFile(String path, SourceLayout.Entry entry, byte[] content) implements Serializable {}
+
+    /** What became of one input file. Image fields are set only when accepted. */
+    public record Outcome(Status status, String sourcePath, String label, String reason, String detail, long size,
+                          String imageId, DecodedImage image, byte[] maskPng, String split) implements Serializable {
+        static Outcome rejected(Status status, SourceFile f, String label, String reason, String detail) {
+            return new Outcome(status, f.path(), label, reason, detail, IngestRules.size(f), null, null, null, null);
+        }
+    }
+
+    private IngestRules() {}
+
+    /**
+     * @param requireLabel quarantine images outside a known class folder (ingest, evaluate); scoring passes false
+     */
+    public static List<Outcome> resolve(List<SourceFile> group, BusiConfig.Ingest settings, boolean requireLabel) {
+        List<Outcome> out = new ArrayList<>(group.size());
+        List<SourceFile> masks = new ArrayList<>();
+        List<SourceFile> images = new ArrayList<>();
+        for (SourceFile f : group) {
+            switch (f.entry().kind()) {
+                case SKIPPED -> out.add(Outcome.rejected(Status.SKIPPED, f, null, f.entry().note(), null));
+                case MASK -> masks.add(f);
+                case IMAGE -> images.add(f);
+            }
+        }
+        for (SourceFile image : images) {
+            out.add(accept(image, masks, settings, requireLabel));
+        }
+        if (images.isEmpty()) {
+            for (SourceFile m : masks) {
+                out.add(Outcome.rejected(Status.QUARANTINED, m, m.entry().label(),
+                        Rejection.Reason.MASK_WITHOUT_IMAGE.code(), "no image named like this mask in its folder"));
+            }
+        } else {
+            // Masks were merged into their image's row; they are not separate inputs of the dataset.
+            for (SourceFile m : masks) {
+                out.add(Outcome.rejected(Status.SKIPPED, m, m.entry().label(), "mask-merged", "merged into its image's row"));
+            }
+        }
+        return out;
+    }
+
+    private static Outcome accept(SourceFile f, List<SourceFile> masks, BusiConfig.Ingest settings,
+                                  boolean requireLabel) {
+        String label = f.entry().label();
+        if (requireLabel && label == null) {
+            return Outcome.rejected(Status.QUARANTINED, f, null, Rejection.Reason.UNKNOWN_CLASS.code(),
+                    "parent folder is not one of the configured classes");
+        }
+        try {
+            DecodedImage image = ImageCodec.decode(f.content(), settings.minSide(), settings.maxPixels());
+            String id = ImageCodec.contentHash(image);
+            byte[] mask = mergeMasks(masks, image, settings);
+            String split = SplitAssigner.assign(settings.seed(), id, settings.split());
+            return new Outcome(Status.ACCEPTED, f.path(), label, null, null, size(f), id, image, mask, split);
+        } catch (Rejection r) {
+            return Outcome.rejected(Status.QUARANTINED, f, label, r.reason().code(), r.detail());
+        }
+    }
+
+    /** Union (pixel-wise max) of the masks that decode and match the image size; null when there are none. */
+    private static byte[] mergeMasks(List<SourceFile> masks, DecodedImage image, BusiConfig.Ingest settings) {
+        byte[] merged = null;
+        for (SourceFile m : masks) {
+            DecodedImage mask;
+            try {
+                mask = ImageCodec.decode(m.content(), 1, settings.maxPixels());
+            } catch (Rejection r) {
+                continue;
+            }
+            if (mask.width() != image.width() || mask.height() != image.height()) {
+                continue;
+            }
+            if (merged == null) {
+                merged = new byte[mask.gray().length];
+            }
+            for (int i = 0; i < merged.length; i++) {
+                merged[i] = (byte) Math.max(merged[i] & 0xff, mask.gray()[i] & 0xff);
+            }
+        }
+        return merged == null ? null : ImageCodec.encodePng(image.width(), image.height(), merged);
+    }
+
+    private static long size(SourceFile f) {
+        return f.content() == null ? 0 : f.content().length;
+    }
+}

@@ -1,0 +1,146 @@
+package org.busispark.model;
+
+import org.busispark.config.BusiConfig;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.learning.config.AdaBelief;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+/**
+ * ResNet-18/34 (basic blocks) and ResNet-50 (bottleneck blocks) as a DL4J {@link ComputationGraph}, after
+ * He et al. 2016: 7×7/2 stem and 3×3/2 max-pool, four stages, then a true global average pool and a softmax
+ * classifier. Input size, channels and a width multiplier come from configuration.
+ */
+public final class ResNetBuilder {
+    public static final String INPUT = "input";
+    public static final String OUTPUT = "output";
+
+    private static final int[] BASE_WIDTHS = {64, 128, 256, 512};
+
+    private ResNetBuilder() {}
+
+    public static ComputationGraph build(BusiConfig.Model model, BusiConfig.Train train) {
+        ComputationGraph graph = new ComputationGraph(configuration(model, train));
+        graph.init();
+        return graph;
+    }
+
+    /** The last residual block's output, before pooling (what class-activation maps are taken from). */
+    public static String lastBlock(String architecture) {
+        int[] blocks = blocksPerStage(architecture);
+        return "s4b" + blocks[3];
+    }
+
+    static int[] blocksPerStage(String architecture) {
+        return switch (architecture) {
+            case "resnet18" -> new int[] {2, 2, 2, 2};
+            case "resnet34", "resnet50" -> new int[] {3, 4, 6, 3};
+            default -> throw new IllegalArgumentException("Unknown architecture " + architecture);
+        };
+    }
+
+    public static ComputationGraphConfiguration configuration(BusiConfig.Model model, BusiConfig.Train train) {
+        boolean bottleneck = model.architecture().equals("resnet50");
+        int[] blocks = blocksPerStage(model.architecture());
+        ComputationGraphConfiguration.GraphBuilder g = new NeuralNetConfiguration.Builder()
+                .seed(train.seed())
+                .updater(updater(train))
+                .weightDecay(train.weightDecay())
+                .weightInit(WeightInit.RELU)
+                .convolutionMode(ConvolutionMode.Same)
+                .graphBuilder()
+                .addInputs(INPUT)
+                .setInputTypes(InputType.convolutional(model.inputSize(), model.inputSize(), model.channels()));
+
+        int stem = width(64, model.widthMultiplier());
+        String x = convBn(g, "stem", INPUT, 7, 2, stem, true);
+        g.addLayer("stem_pool", new SubsamplingLayer.Builder(PoolingType.MAX)
+                .kernelSize(3, 3).stride(2, 2).build(), x);
+        x = "stem_pool";
+        int channels = stem;
+        for (int s = 0; s < 4; s++) {
+            int w = width(BASE_WIDTHS[s], model.widthMultiplier());
+            for (int b = 0; b < blocks[s]; b++) {
+                int stride = (s > 0 && b == 0) ? 2 : 1;
+                String name = "s" + (s + 1) + "b" + (b + 1);
+                int out = bottleneck ? 4 * w : w;
+                x = bottleneck ? bottleneckBlock(g, name, x, channels, w, stride)
+                        : basicBlock(g, name, x, channels, w, stride);
+                channels = out;
+            }
+        }
+        g.addLayer("avg_pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), x);
+        g.addLayer(OUTPUT, new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                .nOut(model.numClasses()).activation(Activation.SOFTMAX).weightInit(WeightInit.XAVIER).build(),
+                "avg_pool");
+        g.setOutputs(OUTPUT);
+        return g.build();
+    }
+
+    private static String basicBlock(ComputationGraphConfiguration.GraphBuilder g, String name, String in,
+                                     int inChannels, int width, int stride) {
+        String a = convBn(g, name + "_a", in, 3, stride, width, true);
+        String b = convBn(g, name + "_b", a, 3, 1, width, false);
+        return residual(g, name, in, b, inChannels, width, stride);
+    }
+
+    private static String bottleneckBlock(ComputationGraphConfiguration.GraphBuilder g, String name, String in,
+                                          int inChannels, int width, int stride) {
+        String a = convBn(g, name + "_a", in, 1, 1, width, true);
+        String b = convBn(g, name + "_b", a, 3, stride, width, true);
+        String c = convBn(g, name + "_c", b, 1, 1, 4 * width, false);
+        return residual(g, name, in, c, inChannels, 4 * width, stride);
+    }
+
+    /** Adds the shortcut (projected by a strided 1×1 convolution when the shape changes) and applies ReLU. */
+    private static String residual(ComputationGraphConfiguration.GraphBuilder g, String name, String in,
+                                   String branch, int inChannels, int outChannels, int stride) {
+        String shortcut = in;
+        if (stride != 1 || inChannels != outChannels) {
+            shortcut = convBn(g, name + "_proj", in, 1, stride, outChannels, false);
+        }
+        g.addVertex(name + "_add", new ElementWiseVertex(ElementWiseVertex.Op.Add), branch, shortcut);
+        g.addLayer(name, new ActivationLayer.Builder().activation(Activation.RELU).build(), name + "_add");
+        return name;
+    }
+
+    /** Convolution without bias (batch norm provides it), batch norm, optional ReLU; returns the last name. */
+    private static String convBn(ComputationGraphConfiguration.GraphBuilder g, String name, String in,
+                                 int kernel, int stride, int nOut, boolean relu) {
+        g.addLayer(name + "_conv", new ConvolutionLayer.Builder(kernel, kernel).stride(stride, stride)
+                .nOut(nOut).hasBias(false).activation(Activation.IDENTITY).build(), in);
+        g.addLayer(name + "_bn", new BatchNormalization.Builder().build(), name + "_conv");
+        if (!relu) {
+            return name + "_bn";
+        }
+        g.addLayer(name + "_relu", new ActivationLayer.Builder().activation(Activation.RELU).build(), name + "_bn");
+        return name + "_relu";
+    }
+
+    static int width(int base, double multiplier) {
+        return Math.max(4, (int) Math.round(base * multiplier));
+    }
+
+    static IUpdater updater(BusiConfig.Train train) {
+        return switch (train.optimizer()) {
+            case "adabelief" -> new AdaBelief.Builder().learningRate(train.learningRate()).build();
+            case "adam" -> new Adam(train.learningRate());
+            default -> throw new IllegalArgumentException("Unknown optimizer " + train.optimizer());
+        };
+    }
+}

@@ -1,0 +1,142 @@
+package org.busispark.storage;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * Reads and writes outputs on any Hadoop file system (file:, hdfs:, s3a:) with atomic visibility: a reader
+ * sees either nothing or the complete file or folder, never a half-written one.
+ */
+public final class Storage {
+    private static final Pattern SCHEME = Pattern.compile("^[a-zA-Z][a-zA-Z0-9+.-]*:.*");
+    private final Configuration hadoop;
+
+    public Storage(Configuration hadoop) {
+        this.hadoop = hadoop;
+    }
+
+    /** A plain path becomes an absolute file: URI; a URI with a scheme is kept. Trailing slashes are dropped. */
+    public static String normalize(String uriOrPath) {
+        if (uriOrPath == null || uriOrPath.isBlank()) {
+            throw new IllegalArgumentException("Empty path or URI");
+        }
+        String s = uriOrPath.strip();
+        String uri = SCHEME.matcher(s).matches() ? s : new java.io.File(s).getAbsoluteFile().toURI().toString();
+        while (uri.endsWith("/") && !uri.endsWith("://") && uri.length() > "file:/".length()) {
+            uri = uri.substring(0, uri.length() - 1);
+        }
+        return uri;
+    }
+
+    public static String child(String parent, String name) {
+        return normalize(parent) + "/" + name;
+    }
+
+    public boolean exists(String uri) {
+        return io(() -> fs(uri).exists(new Path(uri)));
+    }
+
+    public byte[] readBytes(String uri) {
+        return io(() -> {
+            try (InputStream in = fs(uri).open(new Path(uri))) {
+                return in.readAllBytes();
+            }
+        });
+    }
+
+    public String readText(String uri) {
+        return new String(readBytes(uri), StandardCharsets.UTF_8);
+    }
+
+    public void writeText(String uri, String text) {
+        writeBytes(uri, text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Writes a file so that it appears complete or not at all: object stores publish an object only when its
+     * upload completes; other file systems get a hidden temporary file renamed into place.
+     */
+    public void writeBytes(String uri, byte[] bytes) {
+        io(() -> {
+            Path target = new Path(uri);
+            FileSystem fs = fs(uri);
+            if (isObjectStore(fs)) {
+                try (FSDataOutputStream out = fs.create(target, true)) {
+                    out.write(bytes);
+                }
+                return null;
+            }
+            Path tmp = new Path(target.getParent(), "." + target.getName() + ".tmp-" + UUID.randomUUID());
+            try (FSDataOutputStream out = fs.create(tmp, false)) {
+                out.write(bytes);
+            }
+            if (fs.exists(target) && !fs.delete(target, false)) {
+                throw new IOException("Cannot replace " + target);
+            }
+            if (!fs.rename(tmp, target)) {
+                fs.delete(tmp, false);
+                throw new IOException("Cannot move " + tmp + " to " + target);
+            }
+            return null;
+        });
+    }
+
+    /** A fresh hidden folder beside {@code target}, for writing a folder that {@link #commitFolder} publishes. */
+    public String stagingFor(String target) {
+        Path t = new Path(target);
+        return new Path(t.getParent(), "._staging-" + t.getName() + "-" + UUID.randomUUID()).toString();
+    }
+
+    /** Publishes a completely written staging folder as {@code target}, replacing an older one. */
+    public void commitFolder(String staging, String target) {
+        io(() -> {
+            FileSystem fs = fs(target);
+            Path t = new Path(target);
+            if (fs.exists(t) && !fs.delete(t, true)) {
+                throw new IOException("Cannot replace " + t);
+            }
+            if (!fs.rename(new Path(staging), t)) {
+                throw new IOException("Cannot move " + staging + " to " + t);
+            }
+            return null;
+        });
+    }
+
+    public void deleteQuietly(String uri) {
+        try {
+            fs(uri).delete(new Path(uri), true);
+        } catch (IOException | RuntimeException ignored) {
+            // Best effort: leftover hidden staging folders are invisible to readers.
+        }
+    }
+
+    private static boolean isObjectStore(FileSystem fs) {
+        String scheme = fs.getScheme();
+        return scheme.startsWith("s3") || scheme.equals("gs") || scheme.startsWith("abfs") || scheme.startsWith("wasb");
+    }
+
+    private FileSystem fs(String uri) throws IOException {
+        return new Path(uri).getFileSystem(hadoop);
+    }
+
+    private interface IoAction<T> {
+        T run() throws IOException;
+    }
+
+    private static <T> T io(IoAction<T> action) {
+        try {
+            return action.run();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e.getMessage(), e);
+        }
+    }
+}
