@@ -20,7 +20,7 @@ public final class SourceLayout {
      * @param label    the class named by the parent folder, or null when that folder is not a known class
      * @param note     for skipped files, the reason code
      */
-    public record Entry(Kind kind, String groupKey, String label, String note) {}
+    public record Entry(Kind kind, String groupKey, String label, String note) implements java.io.Serializable {}
 
     private static final Set<String> IMAGE_EXTENSIONS = Set.of("png", "jpg", "jpeg", "bmp", "tif", "tiff", "gif");
     private static final Set<String> SYSTEM_FILES = Set.of("thumbs.db", "desktop.ini");

@@ -1,0 +1,202 @@
+package org.busispark.cli;
+
+import org.apache.spark.sql.SparkSession;
+import org.busispark.config.BusiConfig;
+import org.busispark.config.BusiConfigException;
+import org.busispark.config.ConfigLoader;
+import org.busispark.config.SparkSessions;
+import org.busispark.evaluate.EvaluateJob;
+import org.busispark.ingest.IngestJob;
+import org.busispark.model.ModelLoadException;
+import org.busispark.score.ScoreJob;
+import org.busispark.storage.Progress;
+import org.busispark.storage.Storage;
+import org.busispark.train.TrainJob;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.File;
+import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+
+/** The {@code busi} command line: one subcommand per pipeline stage, and {@code run} for all of them. */
+@Command(name = "busi", mixinStandardHelpOptions = true, versionProvider = BusiCli.Version.class, usageHelpWidth = 110,
+        description = {
+                "Train and serve a breast-ultrasound classifier (benign / malignant / normal) on Apache Spark.",
+                "",
+                "Typical use:",
+                "  busi run --conf conf/local.conf --input data/sample/busi --output out/local-run",
+                "  busi score --model out/local-run/model --input /archive/new-scans --output out/scores",
+                "",
+                "Paths are Hadoop URIs (file:, hdfs:, s3a:) or local paths. Settings come from reference.conf,",
+                "then --conf FILE, then -Dkey=value (e.g. -Dbusi.train.epochs=20)."},
+        subcommands = {BusiCli.Ingest.class, BusiCli.Train.class, BusiCli.Evaluate.class, BusiCli.Score.class,
+                BusiCli.Run.class, CommandLine.HelpCommand.class})
+public final class BusiCli {
+    /** Exit code for a problem the user can fix: bad configuration, missing input, unusable model. */
+    static final int USER_ERROR = 2;
+    static final int FAILURE = 1;
+
+    public static void main(String[] args) {
+        System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs the command line and returns the exit code (0 success, 1 failure, 2 usage or user error). */
+    public static int execute(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cli = new CommandLine(new BusiCli());
+        cli.setOut(out).setErr(err);
+        cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            boolean user = ex instanceof BusiConfigException || ex instanceof ModelLoadException
+                    || ex instanceof IllegalArgumentException;
+            cmd.getErr().println("busi " + cmd.getCommandName() + ": " + (user ? "" : "failed: ") + message(ex));
+            if (!user) {
+                ex.printStackTrace(cmd.getErr());
+            }
+            return user ? USER_ERROR : FAILURE;
+        });
+        return cli.execute(args);
+    }
+
+    private static String message(Throwable ex) {
+        String m = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
+        return ex.getCause() != null && ex.getCause().getMessage() != null && !m.contains(ex.getCause().getMessage())
+                ? m + " (" + ex.getCause().getMessage() + ")" : m;
+    }
+
+    /** Options every stage takes: where settings come from. */
+    static final class Settings {
+        @Option(names = "--conf", paramLabel = "FILE", description = "Settings file (HOCON), e.g. conf/local.conf.")
+        File conf;
+
+        @Option(names = "-D", paramLabel = "KEY=VALUE", mapFallbackValue = "",
+                description = "Override one setting, e.g. -Dbusi.train.epochs=20 (repeatable).")
+        Map<String, String> overrides = new LinkedHashMap<>();
+
+        BusiConfig load() {
+            return ConfigLoader.load(conf, overrides);
+        }
+    }
+
+    /** Loads settings, runs the stage in a SparkSession, and always stops Spark afterwards. */
+    abstract static class Stage implements Callable<Integer> {
+        @Mixin
+        Settings settings;
+
+        @Override
+        public Integer call() {
+            BusiConfig config = settings.load();
+            SparkSession spark = SparkSessions.create(config.spark());
+            try {
+                run(spark, config);
+            } finally {
+                spark.stop();
+            }
+            return 0;
+        }
+
+        abstract void run(SparkSession spark, BusiConfig config);
+    }
+
+    @Command(name = "ingest", mixinStandardHelpOptions = true,
+            description = {"Read images (class folders: benign/, malignant/, normal/, masks as NAME_mask.png) into a "
+                    + "Parquet dataset split into train/validation/test.",
+                    "Writes <output>/images/, <output>/quarantine/ and <output>/ingest-report.json."})
+    static final class Ingest extends Stage {
+        @Option(names = "--input", required = true, paramLabel = "URI", description = "Folder of images.")
+        String input;
+        @Option(names = "--output", required = true, paramLabel = "URI", description = "Dataset folder to write.")
+        String output;
+
+        @Override
+        void run(SparkSession spark, BusiConfig config) {
+            IngestJob.run(spark, config, input, output);
+        }
+    }
+
+    @Command(name = "train", mixinStandardHelpOptions = true,
+            description = {"Train a ResNet on an ingested dataset with Spark parameter averaging.",
+                    "Writes <output>/model/model.zip, <output>/model/model-card.json and <output>/history/."})
+    static final class Train extends Stage {
+        @Option(names = "--data", required = true, paramLabel = "URI", description = "Dataset written by `busi ingest`.")
+        String data;
+        @Option(names = "--output", required = true, paramLabel = "URI", description = "Training output folder.")
+        String output;
+
+        @Override
+        void run(SparkSession spark, BusiConfig config) {
+            TrainJob.run(spark, config, data, output);
+        }
+    }
+
+    @Command(name = "evaluate", mixinStandardHelpOptions = true,
+            description = {"Measure a model on labelled images: accuracy, average loss, macro-F1, per-class metrics "
+                    + "and the confusion matrix.", "Writes <output>/metrics.json and <output>/predictions/."})
+    static final class Evaluate extends Stage {
+        @Option(names = "--model", required = true, paramLabel = "URI", description = "Model folder (or a training output).")
+        String model;
+        @Option(names = "--data", required = true, paramLabel = "URI",
+                description = "An ingested dataset, or a folder with benign/, malignant/, normal/ subfolders.")
+        String data;
+        @Option(names = "--split", paramLabel = "NAME", description = "Split of an ingested dataset (default: test).")
+        String split;
+        @Option(names = "--output", required = true, paramLabel = "URI", description = "Evaluation output folder.")
+        String output;
+
+        @Override
+        void run(SparkSession spark, BusiConfig config) {
+            EvaluateJob.run(spark, config, model, data, split, output);
+        }
+    }
+
+    @Command(name = "score", mixinStandardHelpOptions = true,
+            description = {"Predict every image under a folder tree (labels not needed) or an ingested dataset.",
+                    "Writes <output>/predictions/ (Parquet) and <output>/score-report.json."})
+    static final class Score extends Stage {
+        @Option(names = "--model", required = true, paramLabel = "URI", description = "Model folder (or a training output).")
+        String model;
+        @Option(names = "--input", required = true, paramLabel = "URI", description = "Images to score.")
+        String input;
+        @Option(names = "--output", required = true, paramLabel = "URI", description = "Scoring output folder.")
+        String output;
+
+        @Override
+        void run(SparkSession spark, BusiConfig config) {
+            ScoreJob.run(spark, config, model, input, output);
+        }
+    }
+
+    @Command(name = "run", mixinStandardHelpOptions = true,
+            description = {"Ingest, train and evaluate in one Spark job.",
+                    "Writes <output>/dataset/, <output>/model/, <output>/history/ and <output>/evaluation/metrics.json."})
+    static final class Run extends Stage {
+        static final String DATASET = "dataset";
+        static final String EVALUATION = "evaluation";
+
+        @Option(names = "--input", required = true, paramLabel = "URI", description = "Folder of labelled images.")
+        String input;
+        @Option(names = "--output", required = true, paramLabel = "URI", description = "Output folder for everything.")
+        String output;
+
+        @Override
+        void run(SparkSession spark, BusiConfig config) {
+            Progress progress = new Progress("run");
+            Function<String, String> under = name -> Storage.child(output, name);
+            IngestJob.run(spark, config, input, under.apply(DATASET));
+            TrainJob.run(spark, config, under.apply(DATASET), output);
+            EvaluateJob.run(spark, config, output, under.apply(DATASET), null, under.apply(EVALUATION));
+            progress.done("all stages finished; outputs under " + Storage.normalize(output));
+        }
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"busi-spark " + org.busispark.storage.BuildInfo.version()};
+        }
+    }
+}

@@ -1,0 +1,55 @@
+package org.busispark.ingest;
+
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.busispark.config.BusiConfig;
+import org.busispark.model.ImageInput;
+import org.busispark.storage.Storage;
+
+import java.util.List;
+
+/**
+ * Where evaluate and score get images from: an ingested Parquet dataset (one split or all of it) or any
+ * folder tree, which goes through the same decoding and normalisation as ingest.
+ */
+public final class ImageSources {
+    private ImageSources() {}
+
+    /** True when {@code uri} holds an ingested dataset rather than raw image files. */
+    public static boolean isIngestedDataset(Storage storage, String uri) {
+        return storage.exists(Storage.child(uri, ImageTable.IMAGES_DIR));
+    }
+
+    /** Rows of an ingested dataset; {@code split} null means every split. */
+    public static Dataset<Row> ingested(SparkSession spark, String uri, String split) {
+        Dataset<Row> rows = spark.read().parquet(Storage.child(uri, ImageTable.IMAGES_DIR));
+        return split == null ? rows : rows.where(functions.col(ImageTable.SPLIT).equalTo(split));
+    }
+
+    public static JavaRDD<ImageInput> fromIngested(Dataset<Row> rows) {
+        return rows.select(ImageTable.SOURCE_PATH, ImageTable.IMAGE_ID, ImageTable.LABEL_INDEX, ImageTable.IMAGE)
+                .javaRDD()
+                .map(r -> new ImageInput(r.getString(0), r.getString(1), r.isNullAt(2) ? null : r.getInt(2),
+                        ImageCodec.decodePng((byte[]) r.get(3)), null, null));
+    }
+
+    /**
+     * Every file under a folder tree. With {@code requireLabel}, images outside a class folder become error
+     * rows (evaluation needs the truth); without it the class folder is optional (scoring).
+     */
+    public static JavaRDD<ImageInput> fromFolder(SparkSession spark, String uri, BusiConfig config,
+                                                 boolean requireLabel) {
+        List<String> classes = config.model().classes();
+        return IngestJob.outcomes(spark, uri, config, requireLabel).map(o -> switch (o.status()) {
+            case ACCEPTED -> new ImageInput(o.sourcePath(), o.imageId(),
+                    o.label() == null ? null : classes.indexOf(o.label()), o.image(), null, null);
+            case QUARANTINED -> new ImageInput(o.sourcePath(), null,
+                    o.label() == null ? null : classes.indexOf(o.label()), null,
+                    o.reason() + (o.detail() == null ? "" : ": " + o.detail()), null);
+            case SKIPPED -> new ImageInput(o.sourcePath(), null, null, null, null, o.reason());
+        });
+    }
+}

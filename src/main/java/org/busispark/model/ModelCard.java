@@ -1,0 +1,26 @@
+package org.busispark.model;
+
+import org.busispark.augment.Normalization;
+import org.busispark.config.BusiConfig;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Provenance and contract of a trained model, stored beside model.zip: what it predicts, what input it
+ * expects, and the data, configuration and code that made it.
+ *
+ * @param trainingData       the dataset URI, images per split and per class, and a fingerprint of the
+ *                           training image ids
+ * @param validationMetrics  metrics of the kept epoch on the validation split
+ */
+public record ModelCard(int formatVersion, String name, List<String> classes, int inputSize, int channels,
+                        Normalization normalization, String architecture, double widthMultiplier,
+                        long parameters, int bestEpoch, BusiConfig.Train training, BusiConfig.Augment augmentation,
+                        TrainingData trainingData, Map<String, Object> validationMetrics, String codeVersion,
+                        String createdAt) {
+    public static final int FORMAT_VERSION = 1;
+
+    public record TrainingData(String dataset, Map<String, Long> imagesPerSplit, Map<String, Long> trainImagesPerClass,
+                               String trainFingerprint) {}
+}

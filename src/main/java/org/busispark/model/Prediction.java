@@ -1,0 +1,21 @@
+package org.busispark.model;
+
+import java.io.Serializable;
+
+/**
+ * The model's answer for one image: class probabilities, or an error saying why the image could not be scored.
+ *
+ * @param labelIndex the true class when known (evaluation), otherwise null
+ */
+public record Prediction(String sourcePath, String imageId, Integer labelIndex, float[] probabilities,
+                         String error) implements Serializable {
+    public int predictedIndex() {
+        int best = 0;
+        for (int i = 1; i < probabilities.length; i++) {
+            if (probabilities[i] > probabilities[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+}

@@ -1,0 +1,208 @@
+package org.busispark.train;
+
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.StorageLevel;
+import org.busispark.augment.Augmenter;
+import org.busispark.augment.Normalization;
+import org.busispark.augment.Preprocessor;
+import org.busispark.config.BusiConfig;
+import org.busispark.evaluate.Metrics;
+import org.busispark.evaluate.MetricsAccumulator;
+import org.busispark.ingest.ImageCodec;
+import org.busispark.ingest.ImageSources;
+import org.busispark.ingest.ImageTable;
+import org.busispark.ingest.SplitAssigner;
+import org.busispark.model.ImageInput;
+import org.busispark.model.ModelCard;
+import org.busispark.model.ModelStore;
+import org.busispark.model.Predictor;
+import org.busispark.model.ResNetBuilder;
+import org.busispark.model.TrainedModel;
+import org.busispark.storage.BuildInfo;
+import org.busispark.storage.Json;
+import org.busispark.storage.Progress;
+import org.busispark.storage.Storage;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.spark.api.RDDTrainingApproach;
+import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+import org.nd4j.linalg.dataset.DataSet;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * {@code busi train}: reads the ingested train and validation splits, re-augments the training images every
+ * epoch in a Spark map stage, fits a ResNet with dl4j-spark's parameter averaging, and keeps the epoch with
+ * the best validation macro-F1. Writes {@code <output>/model/} and {@code <output>/history/epochs.jsonl}.
+ */
+public final class TrainJob {
+    public static final String HISTORY_FILE = "history/epochs.jsonl";
+
+    private TrainJob() {}
+
+    public static TrainedModel run(SparkSession spark, BusiConfig config, String dataUri, String outputUri) {
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        Storage storage = new Storage(spark.sparkContext().hadoopConfiguration());
+        Progress progress = new Progress("train");
+        BusiConfig.Model modelCfg = config.model();
+        BusiConfig.Train trainCfg = config.train();
+        String data = Storage.normalize(dataUri);
+        if (!ImageSources.isIngestedDataset(storage, data)) {
+            throw new IllegalArgumentException("No ingested dataset at " + data + ": run `busi ingest` first (expected "
+                    + ImageTable.IMAGES_DIR + "/ under it)");
+        }
+
+        Dataset<Row> trainRowsDf = ImageSources.ingested(spark, data, SplitAssigner.TRAIN);
+        JavaRDD<TrainingExamples.Row> trainRows = trainRowsDf
+                .select(ImageTable.IMAGE_ID, ImageTable.LABEL_INDEX, ImageTable.IMAGE).javaRDD()
+                .map(r -> new TrainingExamples.Row(r.getString(0), r.getInt(1), (byte[]) r.get(2)))
+                .persist(StorageLevel.MEMORY_AND_DISK_SER());
+        JavaRDD<ImageInput> validation = ImageSources.fromIngested(ImageSources.ingested(spark, data, SplitAssigner.VALIDATION))
+                .persist(StorageLevel.MEMORY_AND_DISK_SER());
+        try {
+            Map<String, Long> perSplit = countBy(ImageSources.ingested(spark, data, null), ImageTable.SPLIT);
+            Map<String, Long> perClass = countBy(trainRowsDf, ImageTable.LABEL);
+            long trainCount = perSplit.getOrDefault(SplitAssigner.TRAIN, 0L);
+            long validationCount = perSplit.getOrDefault(SplitAssigner.VALIDATION, 0L);
+            if (trainCount == 0) {
+                throw new IllegalArgumentException("The dataset at " + data + " has no training images");
+            }
+            progress.stage(String.format("%d training and %d validation images; classes %s", trainCount,
+                    validationCount, perClass));
+
+            Preprocessor pre = new Preprocessor(modelCfg.inputSize(), modelCfg.channels());
+            Normalization norm = normalization(trainRows, pre);
+            progress.stage(String.format("normalisation from the train split: mean %.4f, std %.4f", norm.mean(), norm.std()));
+
+            ComputationGraph graph = ResNetBuilder.build(modelCfg, trainCfg);
+            progress.stage(String.format("%s, width x%.2f, input %dx%dx%d: %,d parameters", modelCfg.architecture(),
+                    modelCfg.widthMultiplier(), modelCfg.channels(), modelCfg.inputSize(), modelCfg.inputSize(),
+                    graph.numParams()));
+            ParameterAveragingTrainingMaster master = new ParameterAveragingTrainingMaster.Builder(
+                    trainCfg.workers() == 0 ? null : trainCfg.workers(), 1)
+                    .batchSizePerWorker(trainCfg.batchSizePerWorker())
+                    .averagingFrequency(trainCfg.averagingFrequency())
+                    .workerPrefetchNumBatches(0)
+                    .rddTrainingApproach(RDDTrainingApproach.Direct)
+                    .storageLevel(StorageLevel.fromString(trainCfg.storageLevel()))
+                    .rngSeed(trainCfg.seed())
+                    .build();
+            SparkComputationGraph sparkGraph = new SparkComputationGraph(jsc, graph, master);
+            TrainingExamples examples = new TrainingExamples(new Augmenter(config.augment(), modelCfg.inputSize()),
+                    pre, norm, modelCfg.numClasses(), trainCfg.seed());
+
+            List<EpochRecord> history = new ArrayList<>();
+            byte[] bestZip = null;
+            Metrics bestMetrics = null;
+            int bestEpoch = 0;
+            double bestScore = Double.NEGATIVE_INFINITY;
+            for (int epoch = 1; epoch <= trainCfg.epochs(); epoch++) {
+                long start = System.nanoTime();
+                final int ep = epoch;
+                JavaRDD<DataSet> batch = trainRows.mapPartitions(rows -> examples.epoch(rows, ep));
+                sparkGraph.fit(batch);
+                double trainSeconds = (System.nanoTime() - start) / 1e9;
+                double trainLoss = sparkGraph.getScore();
+                ComputationGraph net = sparkGraph.getNetwork();
+
+                Metrics val = validationCount == 0 ? null : evaluate(jsc, validation, net, pre, norm, modelCfg.classes());
+                double seconds = (System.nanoTime() - start) / 1e9;
+                EpochRecord rec = new EpochRecord(epoch, trainLoss, val == null ? Double.NaN : val.averageLoss(),
+                        val == null ? Double.NaN : val.accuracy(), val == null ? Double.NaN : val.macroF1(),
+                        trainCfg.learningRate(), trainCount / trainSeconds, seconds);
+                history.add(rec);
+                // Without a validation split the last epoch is kept; ties go to the later epoch.
+                double score = val == null ? epoch : val.macroF1();
+                if (score >= bestScore) {
+                    bestScore = score;
+                    bestEpoch = epoch;
+                    bestMetrics = val;
+                    bestZip = TrainedModel.toZip(net, true);
+                }
+                progress.stage(String.format("epoch %d/%d  train loss %.4f  val loss %.4f  val acc %.3f  val macro-F1 %.3f"
+                                + "  %.1f img/s  %.1f s%s", epoch, trainCfg.epochs(), trainLoss, rec.validationLoss(),
+                        rec.validationAccuracy(), rec.validationMacroF1(), rec.imagesPerSecond(), seconds,
+                        bestEpoch == epoch ? "  (best)" : ""));
+                writeHistory(storage, outputUri, history);
+            }
+
+            ComputationGraph best = TrainedModel.fromZip(bestZip, true);
+            ModelCard card = new ModelCard(ModelCard.FORMAT_VERSION, "busi-" + modelCfg.architecture(),
+                    modelCfg.classes(), modelCfg.inputSize(), modelCfg.channels(), norm, modelCfg.architecture(),
+                    modelCfg.widthMultiplier(), best.numParams(), bestEpoch, trainCfg, config.augment(),
+                    new ModelCard.TrainingData(data, perSplit, perClass, fingerprint(trainRows)),
+                    bestMetrics == null ? Map.of() : metricsSummary(bestMetrics), BuildInfo.version(),
+                    Instant.now().toString());
+            TrainedModel model = new TrainedModel(best, card);
+            String modelDir = Storage.child(outputUri, ModelStore.MODEL_DIR);
+            ModelStore.save(storage, modelDir, model);
+            progress.done("model of epoch " + bestEpoch + " written to " + modelDir);
+            return model;
+        } finally {
+            trainRows.unpersist(false);
+            validation.unpersist(false);
+        }
+    }
+
+    private static Metrics evaluate(JavaSparkContext jsc, JavaRDD<ImageInput> inputs, ComputationGraph net,
+                                    Preprocessor pre, Normalization norm, List<String> classes) {
+        int k = classes.size();
+        MetricsAccumulator acc = Predictor.predict(jsc, inputs, TrainedModel.toZip(net, false), pre, norm)
+                .treeAggregate(new MetricsAccumulator(k), MetricsAccumulator::add, MetricsAccumulator::merge);
+        return Metrics.from(acc, classes);
+    }
+
+    /** Mean and std of the preprocessed (unaugmented) training pixels, computed in one distributed pass. */
+    private static Normalization normalization(JavaRDD<TrainingExamples.Row> rows, Preprocessor pre) {
+        double[] moments = rows.map(r -> {
+            float[] plane = pre.plain(ImageCodec.decodePng(r.png()));
+            double s = 0, sq = 0;
+            for (float v : plane) {
+                s += v;
+                sq += v * (double) v;
+            }
+            return new double[] {s, sq, plane.length};
+        }).reduce((a, b) -> new double[] {a[0] + b[0], a[1] + b[1], a[2] + b[2]});
+        return Normalization.fromMoments(moments[0], moments[1], (long) moments[2]);
+    }
+
+    /** Order-independent fingerprint of the training image ids: their count and the sum of their 64-bit prefixes. */
+    private static String fingerprint(JavaRDD<TrainingExamples.Row> rows) {
+        long sum = rows.map(r -> Long.parseUnsignedLong(r.imageId().substring(0, 16), 16)).fold(0L, Long::sum);
+        return rows.count() + ":" + Long.toHexString(sum);
+    }
+
+    private static Map<String, Long> countBy(Dataset<Row> rows, String column) {
+        Map<String, Long> out = new TreeMap<>();
+        for (Row r : rows.groupBy(column).count().collectAsList()) {
+            out.put(String.valueOf(r.get(0)), r.getLong(1));
+        }
+        return out;
+    }
+
+    static Map<String, Object> metricsSummary(Metrics m) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("accuracy", m.accuracy());
+        out.put("averageLoss", m.averageLoss());
+        out.put("macroF1", m.macroF1());
+        out.put("count", m.count());
+        return out;
+    }
+
+    private static void writeHistory(Storage storage, String outputUri, List<EpochRecord> history) {
+        StringBuilder lines = new StringBuilder();
+        for (EpochRecord r : history) {
+            lines.append(Json.compact(r)).append('\n');
+        }
+        storage.writeText(Storage.child(outputUri, HISTORY_FILE), lines.toString());
+    }
+}

@@ -1,0 +1,57 @@
+package org.busispark.train;
+
+import org.busispark.augment.Augmenter;
+import org.busispark.augment.Normalization;
+import org.busispark.augment.Preprocessor;
+import org.busispark.ingest.ImageCodec;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.io.Serializable;
+import java.util.Iterator;
+
+/**
+ * The augmentation map stage: turns training rows into one-example DataSets for one epoch. DL4J's workers
+ * stack them into minibatches of {@code batch-size-per-worker}.
+ */
+final class TrainingExamples implements Serializable {
+    /** A training row as it is cached between epochs: its id, class and normalised PNG. */
+    record Row(String imageId, int labelIndex, byte[] png) implements Serializable {}
+
+    private final Augmenter augmenter;
+    private final Preprocessor preprocessor;
+    private final Normalization normalization;
+    private final int numClasses;
+    private final long seed;
+
+    TrainingExamples(Augmenter augmenter, Preprocessor preprocessor, Normalization normalization, int numClasses,
+                     long seed) {
+        this.augmenter = augmenter;
+        this.preprocessor = preprocessor;
+        this.normalization = normalization;
+        this.numClasses = numClasses;
+        this.seed = seed;
+    }
+
+    Iterator<DataSet> epoch(Iterator<Row> rows, int epoch) {
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return rows.hasNext();
+            }
+
+            @Override
+            public DataSet next() {
+                return example(rows.next(), epoch);
+            }
+        };
+    }
+
+    DataSet example(Row row, int epoch) {
+        float[] plane = augmenter.augment(ImageCodec.decodePng(row.png()), seed, epoch, row.imageId());
+        float[] input = preprocessor.toInput(plane, normalization);
+        float[] label = new float[numClasses];
+        label[row.labelIndex()] = 1f;
+        return new DataSet(Nd4j.create(input, preprocessor.inputShape(1), 'c'), Nd4j.create(label, new long[] {1, numClasses}, 'c'));
+    }
+}
