@@ -50,6 +50,7 @@ public final class BusiCli {
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
         CommandLine cli = new CommandLine(new BusiCli());
         cli.setOut(out).setErr(err);
+        Progress.redirect(out);
         cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             boolean user = ex instanceof BusiConfigException || ex instanceof ModelLoadException
                     || ex instanceof IllegalArgumentException;

@@ -103,7 +103,7 @@ public final class ConfigLoader {
             throw new BusiConfigException("Setting busi.ingest.split.train must be greater than 0");
         }
         BusiConfig.Ingest ingest = new BusiConfig.Ingest(r.positiveInt("busi.ingest.min-side"),
-                r.positiveLong("busi.ingest.max-pixels"), split, r.longValue("busi.ingest.seed"));
+                r.positiveLong("busi.ingest.max-pixels"), r.positiveLong("busi.ingest.max-file-bytes"), split, r.longValue("busi.ingest.seed"));
 
         BusiConfig.Augment augment = new BusiConfig.Augment(
                 r.fraction("busi.augment.crop-scale-min"), r.fraction("busi.augment.crop-scale-max"),

@@ -2,8 +2,7 @@ package org.busispark.ingest;
 
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
@@ -31,15 +30,14 @@ public final class IngestJob {
                                                         boolean requireLabel) {
         List<String> classes = config.model().classes();
         BusiConfig.Ingest settings = config.ingest();
-        Dataset<Row> files = spark.read().format("binaryFile")
-                .option("recursiveFileLookup", "true")
-                .load(Storage.normalize(input));
-        JavaPairRDD<String, IngestRules.SourceFile> keyed = files.select("path", "content").javaRDD().mapToPair(row -> {
-            String path = row.getString(0);
-            SourceLayout.Entry entry = SourceLayout.classify(path, classes);
-            String key = entry.kind() == SourceLayout.Kind.SKIPPED ? "skipped:" + path : entry.groupKey();
-            return new Tuple2<>(key, new IngestRules.SourceFile(path, entry, (byte[]) row.get(1)));
-        });
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        JavaPairRDD<String, IngestRules.SourceFile> keyed = FileListing.read(jsc, input, settings.maxFileBytes())
+                .mapToPair(f -> {
+                    SourceLayout.Entry entry = SourceLayout.classify(f.path(), classes);
+                    String key = entry.kind() == SourceLayout.Kind.SKIPPED ? "skipped:" + f.path() : entry.groupKey();
+                    return new Tuple2<>(key, new IngestRules.SourceFile(f.path(), entry, f.content(), f.length(),
+                            f.readError()));
+                });
         return keyed.groupByKey().flatMap(group -> {
             List<IngestRules.SourceFile> parts = new ArrayList<>();
             group._2().forEach(parts::add);

@@ -14,8 +14,9 @@ import java.util.List;
 public final class IngestRules {
     public enum Status { ACCEPTED, QUARANTINED, SKIPPED }
 
-    /** One listed file: where it is, what the layout says it is, and its bytes. */
-    public record SourceFile(String path, SourceLayout.Entry entry, byte[] content) implements Serializable {}
+    /** One listed file: where it is, what the layout says it is, and its bytes (null with a readError). */
+    public record SourceFile(String path, SourceLayout.Entry entry, byte[] content, long length, String readError)
+            implements Serializable {}
 
     /** What became of one input file. Image fields are set only when accepted. */
     public record Outcome(Status status, String sourcePath, String label, String reason, String detail, long size,
@@ -65,6 +66,11 @@ public final class IngestRules {
             return Outcome.rejected(Status.QUARANTINED, f, null, Rejection.Reason.UNKNOWN_CLASS.code(),
                     "parent folder is not one of the configured classes");
         }
+        if (f.readError() != null) {
+            Rejection.Reason reason = f.length() > settings.maxFileBytes() ? Rejection.Reason.TOO_LARGE
+                    : Rejection.Reason.UNREADABLE;
+            return Outcome.rejected(Status.QUARANTINED, f, label, reason.code(), f.readError());
+        }
         try {
             DecodedImage image = ImageCodec.decode(f.content(), settings.minSide(), settings.maxPixels());
             String id = ImageCodec.contentHash(image);
@@ -81,6 +87,9 @@ public final class IngestRules {
         byte[] merged = null;
         for (SourceFile m : masks) {
             DecodedImage mask;
+            if (m.content() == null) {
+                continue;
+            }
             try {
                 mask = ImageCodec.decode(m.content(), 1, settings.maxPixels());
             } catch (Rejection r) {
@@ -100,6 +109,6 @@ public final class IngestRules {
     }
 
     private static long size(SourceFile f) {
-        return f.content() == null ? 0 : f.content().length;
+        return f.length();
     }
 }

@@ -1,7 +1,5 @@
 package org.busispark.ingest;
 
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -29,10 +27,9 @@ public final class SourceLayout {
     private SourceLayout() {}
 
     public static Entry classify(String path, List<String> classes) {
-        String decoded = decodePath(path);
-        int slash = decoded.lastIndexOf('/');
-        String folder = slash < 0 ? "" : decoded.substring(0, slash);
-        String name = decoded.substring(slash + 1);
+        int slash = path.lastIndexOf('/');
+        String folder = slash < 0 ? "" : path.substring(0, slash);
+        String name = path.substring(slash + 1);
         if (name.startsWith(".") || SYSTEM_FILES.contains(name.toLowerCase(Locale.ROOT))) {
             return new Entry(Kind.SKIPPED, null, null, "hidden-file");
         }
@@ -49,10 +46,5 @@ public final class SourceLayout {
             return new Entry(Kind.MASK, folder + "/" + mask.group(1), label, null);
         }
         return new Entry(Kind.IMAGE, folder + "/" + stem, label, null);
-    }
-
-    /** Spark lists files as URIs (spaces as %20); names are matched on the decoded form. */
-    static String decodePath(String path) {
-        return URLDecoder.decode(path.replace("+", "%2B"), StandardCharsets.UTF_8);
     }
 }

@@ -1,27 +1,30 @@
 package org.busispark.storage;
 
-import java.io.PrintStream;
-import java.time.Duration;
+import java.io.PrintWriter;
 import java.time.LocalTime;
 import java.time.format.DateTimeFormatter;
 
-/** Human-readable progress on stdout: which stage, how far, how fast; Spark's own logging stays quiet. */
+/**
+ * Human-readable progress: which stage, how far, how fast. Goes to the CLI's standard output (Spark's own
+ * logging goes to standard error and stays at warnings).
+ */
 public final class Progress {
     private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss");
+    private static volatile PrintWriter sink = new PrintWriter(System.out, true);
     private final String stage;
     private final long start = System.nanoTime();
-    private final PrintStream out;
 
     public Progress(String stage) {
-        this(stage, System.out);
+        this.stage = stage;
     }
 
-    Progress(String stage, PrintStream out) {
-        this.stage = stage;
-        this.out = out;
+    /** Where every stage's progress goes from now on (the CLI points it at its own output). */
+    public static void redirect(PrintWriter out) {
+        sink = out;
     }
 
     public void stage(String message) {
+        PrintWriter out = sink;
         out.printf("%s [%s] %s%n", LocalTime.now().format(CLOCK), stage, message);
         out.flush();
     }
@@ -31,6 +34,6 @@ public final class Progress {
     }
 
     public double elapsedSeconds() {
-        return Duration.ofNanos(System.nanoTime() - start).toMillis() / 1000.0;
+        return (System.nanoTime() - start) / 1e9;
     }
 }

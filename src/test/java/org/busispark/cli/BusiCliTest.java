@@ -1,0 +1,84 @@
+package org.busispark.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class BusiCliTest {
+    record Result(int code, String out, String err) {}
+
+    static Result run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = BusiCli.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void topLevelHelpListsEveryStage() {
+        Result r = run("--help");
+        assertEquals(0, r.code());
+        for (String cmd : new String[] {"ingest", "train", "evaluate", "score", "run"}) {
+            assertTrue(r.out().contains("  " + cmd + " "), "help lists " + cmd + ":\n" + r.out());
+        }
+        assertTrue(r.out().contains("busi run --conf conf/local.conf"), r.out());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"ingest", "train", "evaluate", "score", "run"})
+    void eachStageHasHelp(String stage) {
+        Result r = run(stage, "--help");
+        assertEquals(0, r.code());
+        assertTrue(r.out().startsWith("Usage: busi " + stage), r.out());
+        assertTrue(r.out().contains("--conf=FILE"), r.out());
+        assertTrue(r.out().contains("Writes <output>/"), r.out());
+    }
+
+    @Test
+    void unknownOptionIsAUsageError() {
+        Result r = run("ingest", "--input", "x", "--output", "y", "--bogus");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("Unknown option: '--bogus'"), r.err());
+    }
+
+    @Test
+    void missingRequiredOptionIsAUsageError() {
+        Result r = run("train", "--output", "y");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("Missing required option: '--data=URI'"), r.err());
+    }
+
+    @Test
+    void unknownCommandIsAUsageError() {
+        Result r = run("fly");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("Unmatched argument"), r.err());
+    }
+
+    @Test
+    void badSettingValueNamesTheKeyBeforeSparkStarts() {
+        Result r = run("ingest", "--input", "x", "--output", "y", "-Dbusi.train.epochs=many");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("busi.train.epochs") && r.err().contains("integer"), r.err());
+    }
+
+    @Test
+    void unknownSettingIsRejected() {
+        Result r = run("ingest", "--input", "x", "--output", "y", "-Dbusi.train.epochz=3");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("Unknown setting busi.train.epochz"), r.err());
+    }
+
+    @Test
+    void missingConfFileIsAUserError() {
+        Result r = run("ingest", "--input", "x", "--output", "y", "--conf", "no/such.conf");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("Configuration file not found: no/such.conf"), r.err());
+    }
+}

@@ -1,0 +1,149 @@
+package org.busispark.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.busispark.storage.Json;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The README's main job on the committed BUSI sample, shortened to two epochs, through the real CLI and
+ * local Spark: every stage's outputs exist and the metrics agree with the confusion matrix.
+ */
+class EndToEndTest {
+    private static final String SAMPLE = "data/sample/busi";
+    @TempDir
+    static Path out;
+    private static BusiCliTest.Result run;
+
+    @BeforeAll
+    static void runPipeline() {
+        run = BusiCliTest.run("run", "--conf", "conf/local.conf", "-Dbusi.train.epochs=2",
+                "--input", SAMPLE, "--output", out.toString());
+    }
+
+    @AfterAll
+    static void stopSpark() {
+        SparkSession.getActiveSession().foreach(s -> {
+            s.stop();
+            return null;
+        });
+    }
+
+    private static JsonNode json(Path p) throws IOException {
+        return Json.tree(Files.readString(p));
+    }
+
+    private static SparkSession spark() {
+        return SparkSession.builder().master("local[1]").config("spark.ui.enabled", "false").getOrCreate();
+    }
+
+    @Test
+    void runSucceedsAndReportsEveryStage() {
+        assertEquals(0, run.code(), run.err());
+        for (String stage : new String[] {"[ingest]", "[train] epoch 1/2", "[train] epoch 2/2", "[evaluate]", "[run]"}) {
+            assertTrue(run.out().contains(stage), "progress shows " + stage);
+        }
+    }
+
+    @Test
+    void ingestReportReconciles() throws IOException {
+        JsonNode r = json(out.resolve("dataset/ingest-report.json"));
+        assertEquals(r.get("seen").asLong(),
+                r.get("accepted").asLong() + r.get("quarantined").asLong() + r.get("skipped").asLong());
+        assertEquals(60, r.get("accepted").asLong());
+        for (String c : new String[] {"benign", "malignant", "normal"}) {
+            assertEquals(20, r.get("acceptedPerClass").get(c).asLong());
+        }
+        long splits = 0;
+        for (JsonNode n : r.get("acceptedPerSplit")) {
+            splits += n.asLong();
+        }
+        assertEquals(60, splits);
+        List<Row> rows = spark().read().parquet(out.resolve("dataset/images").toString())
+                .select("image_id", "label", "label_index", "split", "image", "mask").collectAsList();
+        assertEquals(60, rows.size());
+        assertTrue(rows.stream().allMatch(x -> !x.isNullAt(4) && !x.isNullAt(5)), "every sample image has its mask");
+    }
+
+    @Test
+    void modelAndHistoryAreWritten() throws IOException {
+        assertTrue(Files.size(out.resolve("model/model.zip")) > 100_000);
+        JsonNode card = json(out.resolve("model/model-card.json"));
+        assertEquals("resnet18", card.get("architecture").asText());
+        assertEquals(64, card.get("inputSize").asInt());
+        assertTrue(card.get("normalization").get("std").asDouble() > 0);
+        assertTrue(card.get("trainingData").get("trainFingerprint").asText().matches("\\d+:[0-9a-f]+"));
+        List<String> history = Files.readAllLines(out.resolve("history/epochs.jsonl"));
+        assertEquals(2, history.size());
+        assertEquals(2, Json.tree(history.get(1)).get("epoch").asInt());
+    }
+
+    @Test
+    void metricsLieInRangeAndAgreeWithTheConfusionMatrix() throws IOException {
+        JsonNode report = json(out.resolve("evaluation/metrics.json"));
+        JsonNode m = report.get("metrics");
+        JsonNode cm = m.get("confusionMatrix");
+        long total = 0, diagonal = 0;
+        double f1Sum = 0;
+        for (int i = 0; i < 3; i++) {
+            long row = 0, col = 0;
+            for (int j = 0; j < 3; j++) {
+                row += cm.get(i).get(j).asLong();
+                col += cm.get(j).get(i).asLong();
+            }
+            total += row;
+            diagonal += cm.get(i).get(i).asLong();
+            JsonNode pc = m.get("perClass").get(i);
+            assertEquals(row, pc.get("support").asLong());
+            assertEquals(row == 0 ? 0 : (double) cm.get(i).get(i).asLong() / row, pc.get("recall").asDouble(), 1e-12);
+            assertEquals(col == 0 ? 0 : (double) cm.get(i).get(i).asLong() / col, pc.get("precision").asDouble(), 1e-12);
+            f1Sum += pc.get("f1").asDouble();
+        }
+        JsonNode ingest = json(out.resolve("dataset/ingest-report.json"));
+        assertEquals(ingest.get("acceptedPerSplit").get("test").asLong(), total);
+        assertEquals(total, m.get("count").asLong());
+        assertEquals((double) diagonal / total, m.get("accuracy").asDouble(), 1e-12);
+        assertEquals(f1Sum / 3, m.get("macroF1").asDouble(), 1e-12);
+        for (String k : new String[] {"accuracy", "macroF1"}) {
+            assertTrue(m.get(k).asDouble() >= 0 && m.get(k).asDouble() <= 1, k);
+        }
+        assertTrue(m.get("averageLoss").asDouble() > 0 && Double.isFinite(m.get("averageLoss").asDouble()));
+        assertEquals(total, spark().read().parquet(out.resolve("evaluation/predictions").toString()).count());
+    }
+
+    @Test
+    void evaluatesAClassFolderAndScoresAnUnlabelledFolder() throws IOException {
+        Path eval = out.resolve("eval-folder");
+        BusiCliTest.Result r = BusiCliTest.run("evaluate", "--conf", "conf/local.conf", "--model", out.toString(),
+                "--data", SAMPLE, "--output", eval.toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(60, json(eval.resolve("metrics.json")).get("metrics").get("count").asLong());
+
+        Path score = out.resolve("score");
+        r = BusiCliTest.run("score", "--conf", "conf/local.conf", "--model", out.resolve("model").toString(),
+                "--input", SAMPLE + "/malignant", "--output", score.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode report = json(score.resolve("score-report.json"));
+        assertEquals(report.get("seen").asLong(),
+                report.get("scored").asLong() + report.get("errors").asLong() + report.get("skipped").asLong());
+        assertEquals(20, report.get("scored").asLong());
+        List<Row> rows = spark().read().parquet(score.resolve("predictions").toString())
+                .select("prob_benign", "prob_malignant", "prob_normal", "predicted_label").collectAsList();
+        assertEquals(20, rows.size());
+        for (Row row : rows) {
+            assertEquals(1.0, row.getFloat(0) + row.getFloat(1) + row.getFloat(2), 1e-4);
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package org.busispark.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.busispark.storage.Json;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** Ingest over a folder mixing good images with bad input: nothing crashes, nothing is dropped silently. */
+class IngestBadInputTest {
+    @TempDir
+    Path tmp;
+
+    @AfterAll
+    static void stopSpark() {
+        SparkSession.getActiveSession().foreach(s -> {
+            s.stop();
+            return null;
+        });
+    }
+
+    @Test
+    void badFilesAreQuarantinedWithReasonsAndCountsReconcile() throws Exception {
+        Path in = tmp.resolve("in");
+        Path benign = Files.createDirectories(in.resolve("benign"));
+        Path sample = Path.of("data/sample/busi/benign");
+        try (var files = Files.list(sample)) {
+            for (Path p : files.filter(p -> !p.toString().contains("_mask")).limit(3).collect(Collectors.toList())) {
+                Files.copy(p, benign.resolve(p.getFileName()));
+            }
+        }
+        Files.write(benign.resolve("empty (1).png"), new byte[0]);
+        Files.writeString(benign.resolve("text (2).png"), "not an image at all");
+        byte[] good = Files.readAllBytes(Files.list(benign).filter(p -> p.toString().endsWith(").png")).findFirst().orElseThrow());
+        Files.write(benign.resolve("truncated (3).png"), java.util.Arrays.copyOf(good, good.length / 3));
+        Files.write(benign.resolve("lonely (4)_mask.png"), good);
+        Files.writeString(benign.resolve("notes.txt"), "scan notes");
+        Files.write(benign.resolve(".DS_Store"), new byte[] {0, 0, 0, 1});
+        Files.copy(sample.resolve(Files.list(sample).findFirst().orElseThrow().getFileName()),
+                Files.createDirectories(in.resolve("unsorted")).resolve("x.png"));
+
+        Path out = tmp.resolve("out");
+        BusiCliTest.Result r = BusiCliTest.run("ingest", "--conf", "conf/local.conf",
+                "--input", in.toString(), "--output", out.toString());
+        assertEquals(0, r.code(), r.err());
+
+        JsonNode report = Json.tree(Files.readString(out.resolve("ingest-report.json")));
+        assertEquals(10, report.get("seen").asLong());
+        assertEquals(3, report.get("accepted").asLong());
+        assertEquals(5, report.get("quarantined").asLong());
+        assertEquals(2, report.get("skipped").asLong());
+        JsonNode reasons = report.get("quarantinedByReason");
+        assertEquals(1, reasons.get("empty-file").asLong());
+        assertEquals(1, reasons.get("not-an-image").asLong());
+        assertEquals(1, reasons.get("corrupt-image").asLong());
+        assertEquals(1, reasons.get("mask-without-image").asLong());
+        assertEquals(1, reasons.get("unknown-class").asLong());
+        assertEquals(1, report.get("skippedByReason").get("other-extension").asLong());
+        assertEquals(1, report.get("skippedByReason").get("hidden-file").asLong());
+
+        SparkSession spark = SparkSession.builder().master("local[1]").getOrCreate();
+        Map<String, String> quarantined = spark.read().parquet(out.resolve("quarantine").toString())
+                .collectAsList().stream().collect(Collectors.toMap(
+                        (Row row) -> row.getString(0).substring(row.getString(0).lastIndexOf('/') + 1),
+                        (Row row) -> row.getString(2)));
+        assertEquals("empty-file", quarantined.get("empty (1).png"));
+        assertEquals("corrupt-image", quarantined.get("truncated (3).png"));
+        assertEquals(5, quarantined.size());
+    }
+}
