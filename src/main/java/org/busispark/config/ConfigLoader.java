@@ -141,9 +141,18 @@ public final class ConfigLoader {
                 return getter.get();
             } catch (ConfigException.WrongType | ConfigException.BadValue e) {
                 throw new BusiConfigException("Setting " + key + " must be " + expected + ", got "
-                        + c.getValue(key).render(), e);
+                        + rendered(key, e), e);
             } catch (ConfigException.Missing e) {
                 throw new BusiConfigException("Setting " + key + " is missing; expected " + expected, e);
+            }
+        }
+
+        /** The offending value, or Typesafe's own message when a parent of the key is not an object. */
+        private String rendered(String key, ConfigException cause) {
+            try {
+                return c.getValue(key).render();
+            } catch (ConfigException e) {
+                return cause.getMessage();
             }
         }
 
