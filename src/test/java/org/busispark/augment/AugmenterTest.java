@@ -1,0 +1,116 @@
+package org.busispark.augment;
+
+import org.busispark.config.BusiConfig;
+import org.busispark.config.ConfigLoader;
+import org.busispark.ingest.DecodedImage;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class AugmenterTest {
+    private static final int SIZE = 32;
+
+    /** A horizontally and vertically asymmetric ramp. */
+    static DecodedImage ramp(int w, int h) {
+        byte[] px = new byte[w * h];
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                px[y * w + x] = (byte) ((x * 5 + y * 2 + (x * y) % 13) % 256);
+            }
+        }
+        return new DecodedImage(w, h, px, 1, "png");
+    }
+
+    /** Everything off except the given flip probabilities; the crop keeps the whole image at its own aspect. */
+    private static BusiConfig.Augment identity(double aspect, double flipH, double flipV) {
+        return new BusiConfig.Augment(1, 1, aspect, aspect, flipH, flipV, 0, 0, 0, 0, 0);
+    }
+
+    private static float[] augment(BusiConfig.Augment cfg, DecodedImage image, int epoch) {
+        return new Augmenter(cfg, SIZE).augment(image, 7, epoch, "img-1");
+    }
+
+    @Test
+    void defaultAugmentationStaysInUnitRange() {
+        Augmenter aug = new Augmenter(ConfigLoader.defaults().augment(), SIZE);
+        DecodedImage image = ramp(50, 40);
+        for (int epoch = 0; epoch < 20; epoch++) {
+            float[] out = aug.augment(image, 12345, epoch, "id-" + epoch % 3);
+            assertEquals(SIZE * SIZE, out.length);
+            for (float v : out) {
+                assertTrue(v >= 0f && v <= 1f, "value " + v);
+            }
+        }
+    }
+
+    @Test
+    void sameSeedEpochAndIdGiveTheSameTransform() {
+        BusiConfig.Augment cfg = ConfigLoader.defaults().augment();
+        DecodedImage image = ramp(50, 40);
+        assertArrayEquals(augment(cfg, image, 3), new Augmenter(cfg, SIZE).augment(image, 7, 3, "img-1"));
+        assertFalse(java.util.Arrays.equals(augment(cfg, image, 3), augment(cfg, image, 4)));
+        assertFalse(java.util.Arrays.equals(augment(cfg, image, 3),
+                new Augmenter(cfg, SIZE).augment(image, 7, 3, "img-2")));
+    }
+
+    @Test
+    void disabledAugmentationEqualsPlainResize() {
+        for (DecodedImage image : new DecodedImage[] {ramp(SIZE, SIZE), ramp(64, 64), ramp(48, 32)}) {
+            float[] plain = new Preprocessor(SIZE, 1).plain(image);
+            float[] out = augment(identity(image.width() / (double) image.height(), 0, 0), image, 5);
+            assertArrayEquals(plain, out, 1e-4f, image.width() + "x" + image.height());
+        }
+    }
+
+    private static void assertMirror(float[] plain, float[] out, boolean horizontal) {
+        for (int y = 0; y < SIZE; y++) {
+            for (int x = 0; x < SIZE; x++) {
+                int mx = horizontal ? SIZE - 1 - x : x, my = horizontal ? y : SIZE - 1 - y;
+                assertEquals(plain[my * SIZE + mx], out[y * SIZE + x], 1e-4f, "at " + x + "," + y);
+            }
+        }
+    }
+
+    @Test
+    void horizontalFlipMirrorsColumns() {
+        for (DecodedImage image : new DecodedImage[] {ramp(SIZE, SIZE), ramp(64, 64)}) {
+            float[] plain = new Preprocessor(SIZE, 1).plain(image);
+            assertMirror(plain, augment(identity(1, 1, 0), image, 0), true);
+        }
+    }
+
+    @Test
+    void verticalFlipMirrorsRows() {
+        DecodedImage image = ramp(SIZE, SIZE);
+        assertMirror(new Preprocessor(SIZE, 1).plain(image), augment(identity(1, 0, 1), image, 0), false);
+    }
+
+    @Test
+    void erasingFillsARectangleWithOneValue() {
+        DecodedImage image = ramp(SIZE, SIZE);
+        float[] plain = new Preprocessor(SIZE, 1).plain(image);
+        BusiConfig.Augment cfg = new BusiConfig.Augment(1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 0.15);
+        float[] out = augment(cfg, image, 0);
+        java.util.Set<Float> changed = new java.util.HashSet<>();
+        int count = 0;
+        for (int i = 0; i < out.length; i++) {
+            if (Math.abs(out[i] - plain[i]) > 1e-4f) {
+                changed.add(out[i]);
+                count++;
+            }
+        }
+        assertEquals(1, changed.size(), "erased pixels share one fill value");
+        // 2%..15% of the area; a few erased pixels may coincide with the fill value already.
+        assertTrue(count > 0 && count <= 0.16 * SIZE * SIZE, "erased " + count);
+    }
+
+    @Test
+    void blurKeepsAConstantImageConstant() {
+        float[] img = new float[SIZE * SIZE];
+        java.util.Arrays.fill(img, 0.4f);
+        Augmenter.gaussianBlur(img, SIZE, 1.0);
+        for (float v : img) {
+            assertEquals(0.4f, v, 1e-5f);
+        }
+    }
+}

@@ -1,0 +1,180 @@
+package org.busispark.config;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class ConfigLoaderTest {
+    @TempDir
+    Path dir;
+
+    private File conf(String text) throws IOException {
+        Path f = Files.createTempFile(dir, "test", ".conf");
+        Files.writeString(f, text);
+        return f.toFile();
+    }
+
+    /** Loading must fail with a BusiConfigException whose message contains every fragment. */
+    private static void assertRejected(ThrowingLoad load, String... fragments) {
+        BusiConfigException e = assertThrows(BusiConfigException.class, load::run);
+        for (String fragment : fragments) {
+            assertTrue(e.getMessage().contains(fragment), () -> "'" + fragment + "' not in: " + e.getMessage());
+        }
+    }
+
+    private interface ThrowingLoad {
+        void run() throws Exception;
+    }
+
+    private void assertFileRejected(String text, String... fragments) {
+        assertRejected(() -> ConfigLoader.load(conf(text), Map.of()), fragments);
+    }
+
+    @Test
+    void defaultsMatchReferenceConf() {
+        BusiConfig c = ConfigLoader.defaults();
+        assertEquals(new BusiConfig.Spark("local[*]", "busi-spark", Map.of()), c.spark());
+        assertEquals(new BusiConfig.Ingest(32, 40_000_000L, new BusiConfig.Split(0.70, 0.15, 0.15), 42), c.ingest());
+        assertEquals(new BusiConfig.Augment(0.7, 1.0, 0.8, 1.25, 0.5, 0.0, 10, 0.2, 1.0, 0.25, 0.15), c.augment());
+        assertEquals(new BusiConfig.Model("resnet18", 128, 1, 1.0, List.of("benign", "malignant", "normal")),
+                c.model());
+        assertEquals(new BusiConfig.Train(30, "adabelief", 0.001, 0.0001, 16, 5, 0, "MEMORY_AND_DISK_SER", 12345),
+                c.train());
+    }
+
+    @Test
+    void fileOverridesDefaultsAndKeepsTheRest() throws IOException {
+        BusiConfig c = ConfigLoader.load(conf("busi.train.epochs = 3\nbusi { model { input-size = 64 } }"), Map.of());
+        assertEquals(3, c.train().epochs());
+        assertEquals(64, c.model().inputSize());
+        assertEquals("adabelief", c.train().optimizer());
+        assertEquals(32, c.ingest().minSide());
+    }
+
+    @Test
+    void commandLineOverridesWinOverFile() throws IOException {
+        BusiConfig c = ConfigLoader.load(conf("busi.train.epochs = 3\nbusi.train.seed = 9"),
+                Map.of("busi.train.epochs", "7", "busi.spark.master", "local[1]"));
+        assertEquals(7, c.train().epochs());
+        assertEquals(9, c.train().seed());
+        assertEquals("local[1]", c.spark().master());
+    }
+
+    @Test
+    void fileMayUseHoconSubstitutions() throws IOException {
+        BusiConfig c = ConfigLoader.load(
+                conf("busi.spark.master = ${?BUSI_TEST_UNSET_VARIABLE}\nbusi.train.epochs = ${busi.train.averaging-frequency}"),
+                Map.of());
+        assertEquals("local[*]", c.spark().master());
+        assertEquals(5, c.train().epochs());
+    }
+
+    @Test
+    void shippedLocalConfLoads() {
+        BusiConfig c = ConfigLoader.load(new File("conf/local.conf"), Map.of());
+        assertEquals("local[2]", c.spark().master());
+        assertEquals(64, c.model().inputSize());
+        assertEquals(0.25, c.model().widthMultiplier());
+        assertEquals(8, c.train().epochs());
+        assertEquals("4g", c.spark().properties().get("spark.driver.memory"));
+    }
+
+    @Test
+    void shippedClusterConfLoads() {
+        BusiConfig c = ConfigLoader.load(new File("conf/cluster.conf"), Map.of());
+        assertEquals("yarn", c.spark().master());
+        assertEquals(224, c.model().inputSize());
+        assertEquals(4, c.train().workers());
+        assertEquals("16g", c.spark().properties().get("spark.executor.memory"));
+        assertEquals("0.25", c.spark().properties().get("spark.task.resource.gpu.amount"));
+    }
+
+    @Test
+    void unknownKeyInFileIsNamed() {
+        assertFileRejected("busi.train.epochz = 3", "busi.train.epochz", "epochs");
+    }
+
+    @Test
+    void keyOutsideBusiIsUnknown() {
+        assertFileRejected("spark.master = \"yarn\"", "spark.master");
+    }
+
+    @Test
+    void unknownKeyInOverridesIsNamed() {
+        assertRejected(() -> ConfigLoader.load(null, Map.of("busi.model.architecure", "resnet50")),
+                "busi.model.architecure", "command line");
+    }
+
+    @Test
+    void wrongTypeNamesKeyAndExpectation() {
+        assertFileRejected("busi.train.epochs = \"many\"", "busi.train.epochs", "integer");
+        assertRejected(() -> ConfigLoader.load(null, Map.of("busi.train.epochs", "many")), "busi.train.epochs", "integer");
+    }
+
+    @Test
+    void scalarInPlaceOfSectionIsAConfigError() {
+        assertFileRejected("busi.train = 5", "busi.train");
+    }
+
+    @Test
+    void outOfRangeIsRejected() {
+        assertFileRejected("busi.augment.horizontal-flip = 1.5", "busi.augment.horizontal-flip", "1.5");
+        assertFileRejected("busi.model.channels = 4", "busi.model.channels");
+        assertFileRejected("busi.augment.crop-scale-min = 0.9\nbusi.augment.crop-scale-max = 0.8",
+                "busi.augment.crop-scale-min");
+    }
+
+    @Test
+    void splitFractionsMustSumToOne() {
+        assertFileRejected("busi.ingest.split { train = 0.7, validation = 0.2, test = 0.2 }", "busi.ingest.split", "sum to 1");
+        BusiConfig ok = ConfigLoader.load(null, Map.of("busi.ingest.split.train", "0.8", "busi.ingest.split.validation",
+                "0.1", "busi.ingest.split.test", "0.1"));
+        assertEquals(new BusiConfig.Split(0.8, 0.1, 0.1), ok.ingest().split());
+    }
+
+    @Test
+    void badOptimizerListsAllowedValues() {
+        assertFileRejected("busi.train.optimizer = sgd", "busi.train.optimizer", "adabelief", "adam", "sgd");
+        assertEquals("adam", ConfigLoader.load(null, Map.of("busi.train.optimizer", "ADAM")).train().optimizer());
+    }
+
+    @Test
+    void badStorageLevelIsRejected() {
+        assertFileRejected("busi.train.storage-level = MEMORY_SOMETIMES", "busi.train.storage-level", "MEMORY_SOMETIMES");
+        assertEquals("MEMORY_ONLY",
+                ConfigLoader.load(null, Map.of("busi.train.storage-level", "memory_only")).train().storageLevel());
+    }
+
+    @Test
+    void missingFileIsAConfigError() {
+        File missing = dir.resolve("nope.conf").toFile();
+        assertRejected(() -> ConfigLoader.load(missing, Map.of()), "nope.conf");
+    }
+
+    @Test
+    void syntaxErrorIsAConfigError() {
+        assertFileRejected("busi { train { epochs = ", "Cannot read");
+    }
+
+    @Test
+    void sparkPropertiesAcceptArbitraryQuotedKeys() throws IOException {
+        BusiConfig c = ConfigLoader.load(conf("busi.spark.properties {\n  \"spark.executor.memory\" = \"8g\"\n"
+                + "  \"spark.sql.shuffle.partitions\" = 12\n}"),
+                Map.of("busi.spark.properties.\"spark.ui.enabled\"", "false"));
+        assertEquals(Map.of("spark.executor.memory", "8g", "spark.sql.shuffle.partitions", "12",
+                "spark.ui.enabled", "false"), c.spark().properties());
+    }
+
+    @Test
+    void unquotedDottedSparkPropertyIsExplained() {
+        assertFileRejected("busi.spark.properties { spark.executor.memory = 8g }", "busi.spark.properties", "quote");
+    }
+}
