@@ -44,7 +44,13 @@ record Plane(int width, int height, float[] pixels) {
         return out;
     }
 
+    /** Inside the image's pixel area (edges clamped, so enlarging keeps the border's value); black outside. */
     private float bilinear(double x, double y) {
+        if (x < -0.5 || y < -0.5 || x > width - 0.5 || y > height - 0.5) {
+            return 0f;
+        }
+        x = Math.max(0, Math.min(width - 1, x));
+        y = Math.max(0, Math.min(height - 1, y));
         int x0 = (int) Math.floor(x), y0 = (int) Math.floor(y);
         double fx = x - x0, fy = y - y0;
         return (float) ((1 - fy) * ((1 - fx) * at(x0, y0) + fx * at(x0 + 1, y0))

@@ -2,6 +2,8 @@ package org.busispark.augment;
 
 import org.busispark.ingest.DecodedImage;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -45,11 +47,12 @@ class PreprocessorTest {
         assertBlockMeans(4);
     }
 
-    @Test
-    void plainOfUniformImageIsUniform() {
-        byte[] px = new byte[100 * 60];
+    @ParameterizedTest
+    @CsvSource({"100, 60", "20, 20", "7, 45"}) // shrinking, enlarging, and both at once
+    void plainOfUniformImageIsUniform(int w, int h) {
+        byte[] px = new byte[w * h];
         java.util.Arrays.fill(px, (byte) 200);
-        for (float v : new Preprocessor(SIZE, 1).plain(new DecodedImage(100, 60, px, 1, "png"))) {
+        for (float v : new Preprocessor(SIZE, 1).plain(new DecodedImage(w, h, px, 1, "png"))) {
             assertEquals(200 / 255f, v, 1e-5f);
         }
     }

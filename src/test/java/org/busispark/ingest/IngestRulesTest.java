@@ -19,7 +19,8 @@ class IngestRulesTest {
     private static final String DIR = "file:/data/busi/benign/";
 
     private static IngestRules.SourceFile file(String path, byte[] content) {
-        return new IngestRules.SourceFile(path, SourceLayout.classify(path, CLASSES), content);
+        return new IngestRules.SourceFile(path, SourceLayout.classify(path, CLASSES), content,
+                content == null ? 0 : content.length, null);
     }
 
     private static byte[] png(IntBinaryOperator value) {

@@ -18,31 +18,31 @@ class SourceLayoutTest {
     }
 
     @Test
-    void imageInClassFolderFromSparkUri() {
-        SourceLayout.Entry e = classify(DIR + "benign%20(12).png");
+    void imageInClassFolderFromHadoopPath() {
+        SourceLayout.Entry e = classify(DIR + "benign (12).png");
         assertEquals(IMAGE, e.kind());
         assertEquals("benign", e.label());
         assertEquals("file:/data/busi/benign/benign (12)", e.groupKey());
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"benign%20(12)_mask.png", "benign%20(12)_mask_1.png", "benign%20(12)_Mask_12.PNG"})
+    @ValueSource(strings = {"benign (12)_mask.png", "benign (12)_mask_1.png", "benign (12)_Mask_12.PNG"})
     void masksShareTheirImagesGroup(String name) {
         SourceLayout.Entry mask = classify(DIR + name);
         assertEquals(MASK, mask.kind());
         assertEquals("benign", mask.label());
-        assertEquals(classify(DIR + "benign%20(12).png").groupKey(), mask.groupKey());
+        assertEquals(classify(DIR + "benign (12).png").groupKey(), mask.groupKey());
     }
 
     @Test
     void differentImagesHaveDifferentGroups() {
-        assertNotEquals(classify(DIR + "benign%20(12).png").groupKey(), classify(DIR + "benign%20(1).png").groupKey());
+        assertNotEquals(classify(DIR + "benign (12).png").groupKey(), classify(DIR + "benign (1).png").groupKey());
         assertNotEquals(classify(DIR + "a.png").groupKey(),
                 classify("file:/data/busi/malignant/a.png").groupKey());
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {".DS_Store", "Thumbs.db", "desktop.ini", "._benign%20(1).png", "notes.txt", "README"})
+    @ValueSource(strings = {".DS_Store", "Thumbs.db", "desktop.ini", "._benign (1).png", "notes.txt", "README"})
     void nonImagesAreSkipped(String name) {
         SourceLayout.Entry e = classify(DIR + name);
         assertEquals(SKIPPED, e.kind());
