@@ -10,8 +10,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 master="${1:?usage: deploy/submit.sh MASTER_URL busi-arguments...}"
 shift
-jar="$(ls "$here"/target/busi-spark-*cluster.jar 2>/dev/null | head -1 || true)"
-[[ -n "$jar" ]] || { echo "no cluster jar: run 'mvn -B -Pcluster -DskipTests package' first" >&2; exit 2; }
+jar="$here/target/busi-spark-cluster.jar"
+[[ -f "$jar" ]] || { echo "no cluster jar: run 'mvn -B -Pcluster -DskipTests package' first" >&2; exit 2; }
 exec "${SPARK_HOME:?set SPARK_HOME to a Spark 3.5 installation}/bin/spark-submit" \
   --master "$master" \
   --deploy-mode "${DEPLOY_MODE:-client}" \

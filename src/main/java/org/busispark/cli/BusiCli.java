@@ -25,7 +25,7 @@ import java.util.concurrent.Callable;
 import java.util.function.Function;
 
 /** The {@code busi} command line: one subcommand per pipeline stage, and {@code run} for all of them. */
-@Command(name = "busi", mixinStandardHelpOptions = true, versionProvider = BusiCli.Version.class, usageHelpWidth = 110,
+@Command(name = "busi", mixinStandardHelpOptions = true, versionProvider = BusiCli.Version.class,
         description = {
                 "Train and serve a breast-ultrasound classifier (benign / malignant / normal) on Apache Spark.",
                 "",
@@ -49,7 +49,7 @@ public final class BusiCli {
     /** Runs the command line and returns the exit code (0 success, 1 failure, 2 usage or user error). */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
         CommandLine cli = new CommandLine(new BusiCli());
-        cli.setOut(out).setErr(err);
+        cli.setOut(out).setErr(err).setUsageHelpWidth(110);
         Progress.redirect(out);
         cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             boolean user = ex instanceof BusiConfigException || ex instanceof ModelLoadException
@@ -88,6 +88,10 @@ public final class BusiCli {
         @Mixin
         Settings settings;
 
+        @Option(names = "--output", required = true, paramLabel = "URI",
+                description = "Folder to write to (file:, hdfs:, s3a: or a local path); see above for what goes there.")
+        String output;
+
         @Override
         public Integer call() {
             BusiConfig config = settings.load();
@@ -110,8 +114,6 @@ public final class BusiCli {
     static final class Ingest extends Stage {
         @Option(names = "--input", required = true, paramLabel = "URI", description = "Folder of images.")
         String input;
-        @Option(names = "--output", required = true, paramLabel = "URI", description = "Dataset folder to write.")
-        String output;
 
         @Override
         void run(SparkSession spark, BusiConfig config) {
@@ -125,8 +127,6 @@ public final class BusiCli {
     static final class Train extends Stage {
         @Option(names = "--data", required = true, paramLabel = "URI", description = "Dataset written by `busi ingest`.")
         String data;
-        @Option(names = "--output", required = true, paramLabel = "URI", description = "Training output folder.")
-        String output;
 
         @Override
         void run(SparkSession spark, BusiConfig config) {
@@ -145,8 +145,6 @@ public final class BusiCli {
         String data;
         @Option(names = "--split", paramLabel = "NAME", description = "Split of an ingested dataset (default: test).")
         String split;
-        @Option(names = "--output", required = true, paramLabel = "URI", description = "Evaluation output folder.")
-        String output;
 
         @Override
         void run(SparkSession spark, BusiConfig config) {
@@ -162,8 +160,6 @@ public final class BusiCli {
         String model;
         @Option(names = "--input", required = true, paramLabel = "URI", description = "Images to score.")
         String input;
-        @Option(names = "--output", required = true, paramLabel = "URI", description = "Scoring output folder.")
-        String output;
 
         @Override
         void run(SparkSession spark, BusiConfig config) {
@@ -180,8 +176,6 @@ public final class BusiCli {
 
         @Option(names = "--input", required = true, paramLabel = "URI", description = "Folder of labelled images.")
         String input;
-        @Option(names = "--output", required = true, paramLabel = "URI", description = "Output folder for everything.")
-        String output;
 
         @Override
         void run(SparkSession spark, BusiConfig config) {
