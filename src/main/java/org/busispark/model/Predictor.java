@@ -23,7 +23,10 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  */
 public final class Predictor {
     private static final int BATCH = 32;
-    /** Idle restored graphs per broadcast id, shared by the tasks of one executor JVM. */
+    /**
+     * Idle restored graphs of the model in use, shared by the tasks of one executor JVM. Only the newest
+     * broadcast is kept, so a training run that validates every epoch does not pile up old networks.
+     */
     private static final Map<Long, ConcurrentLinkedQueue<ComputationGraph>> POOL = new ConcurrentHashMap<>();
 
     private Predictor() {}
@@ -42,7 +45,10 @@ public final class Predictor {
 
     private static Iterator<Prediction> predictPartition(Iterator<ImageInput> it, Broadcast<byte[]> zip,
                                                          Preprocessor pre, Normalization norm) {
-        ConcurrentLinkedQueue<ComputationGraph> idle = POOL.computeIfAbsent(zip.id(), k -> new ConcurrentLinkedQueue<>());
+        ConcurrentLinkedQueue<ComputationGraph> idle = POOL.computeIfAbsent(zip.id(), k -> {
+            POOL.keySet().removeIf(id -> id < k);
+            return new ConcurrentLinkedQueue<>();
+        });
         ComputationGraph graph = idle.poll();
         if (graph == null) {
             graph = TrainedModel.fromZip(zip.value(), false);

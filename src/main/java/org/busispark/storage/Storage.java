@@ -96,27 +96,32 @@ public final class Storage {
         return new Path(t.getParent(), "._staging-" + t.getName() + "-" + UUID.randomUUID()).toString();
     }
 
-    /** Publishes a completely written staging folder as {@code target}, replacing an older one. */
+    /**
+     * Publishes a completely written staging folder as {@code target}. An older target is first moved aside
+     * (hidden) and deleted only once the new one is in place, so a crash never loses both.
+     */
     public void commitFolder(String staging, String target) {
         io(() -> {
             FileSystem fs = fs(target);
             Path t = new Path(target);
-            if (fs.exists(t) && !fs.delete(t, true)) {
-                throw new IOException("Cannot replace " + t);
+            Path old = null;
+            if (fs.exists(t)) {
+                old = new Path(t.getParent(), "._replaced-" + t.getName() + "-" + UUID.randomUUID());
+                if (!fs.rename(t, old)) {
+                    throw new IOException("Cannot move the previous " + t + " aside");
+                }
             }
             if (!fs.rename(new Path(staging), t)) {
+                if (old != null) {
+                    fs.rename(old, t);
+                }
                 throw new IOException("Cannot move " + staging + " to " + t);
+            }
+            if (old != null) {
+                fs.delete(old, true);
             }
             return null;
         });
-    }
-
-    public void deleteQuietly(String uri) {
-        try {
-            fs(uri).delete(new Path(uri), true);
-        } catch (IOException | RuntimeException ignored) {
-            // Best effort: leftover hidden staging folders are invisible to readers.
-        }
     }
 
     private static boolean isObjectStore(FileSystem fs) {
