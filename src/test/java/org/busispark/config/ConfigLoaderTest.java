@@ -1,6 +1,8 @@
 package org.busispark.config;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.File;
@@ -77,24 +79,21 @@ class ConfigLoaderTest {
         assertEquals(5, c.train().epochs());
     }
 
-    @Test
-    void shippedLocalConfLoads() {
-        BusiConfig c = ConfigLoader.load(new File("conf/local.conf"), Map.of());
-        assertEquals("local[2]", c.spark().master());
-        assertEquals(64, c.model().inputSize());
-        assertEquals(0.25, c.model().widthMultiplier());
-        assertEquals(8, c.train().epochs());
-        assertEquals("4g", c.spark().properties().get("spark.driver.memory"));
-    }
-
-    @Test
-    void shippedClusterConfLoads() {
-        BusiConfig c = ConfigLoader.load(new File("conf/cluster.conf"), Map.of());
-        assertEquals("yarn", c.spark().master());
-        assertEquals(224, c.model().inputSize());
-        assertEquals(4, c.train().workers());
-        assertEquals("16g", c.spark().properties().get("spark.executor.memory"));
-        assertEquals("0.25", c.spark().properties().get("spark.task.resource.gpu.amount"));
+    /** Every value a shipped deployment file sets must reach the typed configuration, whatever it is tuned to. */
+    @ParameterizedTest
+    @ValueSource(strings = {"conf/local.conf", "conf/cluster.conf"})
+    void shippedConfFilesLoadAndApply(String path) {
+        BusiConfig c = ConfigLoader.load(new File(path), Map.of());
+        com.typesafe.config.Config raw = com.typesafe.config.ConfigFactory.parseFile(new File(path));
+        assertEquals(raw.getString("busi.spark.master"), c.spark().master());
+        assertEquals(raw.getInt("busi.model.input-size"), c.model().inputSize());
+        assertEquals(raw.getDouble("busi.model.width-multiplier"), c.model().widthMultiplier());
+        assertEquals(raw.getInt("busi.train.epochs"), c.train().epochs());
+        assertEquals(raw.getInt("busi.train.batch-size-per-worker"), c.train().batchSizePerWorker());
+        for (var e : raw.getConfig("busi.spark.properties").entrySet()) {
+            String key = com.typesafe.config.ConfigUtil.splitPath(e.getKey()).get(0);
+            assertEquals(String.valueOf(e.getValue().unwrapped()), c.spark().properties().get(key), key);
+        }
     }
 
     @Test
