@@ -19,7 +19,8 @@ public record BusiConfig(Spark spark, Ingest ingest, Augment augment, Model mode
 
     public record Split(double train, double validation, double test) implements java.io.Serializable {}
 
-    public record Ingest(int minSide, long maxPixels, long maxFileBytes, Split split, long seed) implements java.io.Serializable {}
+    public record Ingest(int minSide, long maxPixels, long maxFileBytes, int nearDuplicateDistance,
+                         String labelConflicts, Split split, long seed) implements java.io.Serializable {}
 
     public record Augment(double cropScaleMin, double cropScaleMax, double cropRatioMin, double cropRatioMax,
                           double horizontalFlip, double verticalFlip, double rotationDegrees,

@@ -24,6 +24,7 @@ public final class ConfigLoader {
     private static final String ROOT = "busi";
     /** Free-form maps whose entries are passed through rather than declared in reference.conf. */
     private static final Set<String> OPEN_MAPS = Set.of("busi.spark.properties");
+    private static final Set<String> LABEL_CONFLICT_POLICIES = Set.of("keep-in-train", "drop");
     private static final Set<String> OPTIMIZERS = Set.of("adabelief", "adam");
     private static final Set<String> ARCHITECTURES = Set.of("resnet18", "resnet34", "resnet50");
 
@@ -103,7 +104,9 @@ public final class ConfigLoader {
             throw new BusiConfigException("Setting busi.ingest.split.train must be greater than 0");
         }
         BusiConfig.Ingest ingest = new BusiConfig.Ingest(r.positiveInt("busi.ingest.min-side"),
-                r.positiveLong("busi.ingest.max-pixels"), r.positiveLong("busi.ingest.max-file-bytes"), split, r.longValue("busi.ingest.seed"));
+                r.positiveLong("busi.ingest.max-pixels"), r.positiveLong("busi.ingest.max-file-bytes"),
+                r.rangeInt("busi.ingest.near-duplicate-distance", 0, 31),
+                r.oneOf("busi.ingest.label-conflicts", LABEL_CONFLICT_POLICIES), split, r.longValue("busi.ingest.seed"));
 
         BusiConfig.Augment augment = new BusiConfig.Augment(
                 r.fraction("busi.augment.crop-scale-min"), r.fraction("busi.augment.crop-scale-max"),

@@ -6,7 +6,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 import org.busispark.config.BusiConfig;
 import org.busispark.ingest.ImageSources;
-import org.busispark.ingest.SplitAssigner;
+import org.busispark.ingest.Splits;
 import org.busispark.model.ImageInput;
 import org.busispark.model.ModelCard;
 import org.busispark.model.ModelStore;
@@ -43,7 +43,7 @@ public final class EvaluateJob {
         ModelCard card = loaded.model().card();
         String data = Storage.normalize(dataUri);
         boolean ingested = ImageSources.isIngestedDataset(storage, data);
-        String usedSplit = ingested ? (split == null ? SplitAssigner.TEST : split) : null;
+        String usedSplit = ingested ? (split == null ? Splits.TEST : split) : null;
         progress.stage("model " + loaded.dir() + " on " + data + (ingested ? " (split " + usedSplit + ")" : " (class folders)"));
 
         JavaRDD<ImageInput> inputs = ingested

@@ -30,7 +30,10 @@ public final class ImageTable {
     public static final String FORMAT = "format";
     public static final String IMAGE = "image";
     public static final String MASK = "mask";
+    public static final String PHASH = "phash";
     public static final String INGESTED_AT = "ingested_at";
+    /** Partition folder of one ingest run ({@code ingest_run=<id>}): each run is committed by one rename. */
+    public static final String INGEST_RUN = "ingest_run";
 
     public static final String REASON = "reason";
     public static final String DETAIL = "detail";
@@ -50,6 +53,7 @@ public final class ImageTable {
             .add(FORMAT, DataTypes.StringType, false)
             .add(IMAGE, DataTypes.BinaryType, false)
             .add(MASK, DataTypes.BinaryType, true)
+            .add(PHASH, DataTypes.LongType, false)
             .add(INGESTED_AT, DataTypes.TimestampType, false);
 
     public static final StructType QUARANTINE = new StructType()
@@ -61,13 +65,12 @@ public final class ImageTable {
 
     private ImageTable() {}
 
-    static Row imageRow(IngestRules.Outcome o, List<String> classes, Timestamp now) {
+    static Row imageRow(IngestRules.Outcome o, DatasetPlanner.Assignment a, List<String> classes, Timestamp now) {
         DecodedImage img = o.image();
         Integer labelIndex = o.label() == null ? null : classes.indexOf(o.label());
-        // Until near-duplicate grouping exists, an exact-content group is the image itself.
-        return RowFactory.create(o.imageId(), o.sourcePath(), o.label(), labelIndex, o.split(), o.imageId(), null,
-                img.width(), img.height(), img.channels(), img.format(),
-                ImageCodec.encodePng(img.width(), img.height(), img.gray()), o.maskPng(), now);
+        return RowFactory.create(o.imageId(), o.sourcePath(), o.label(), labelIndex, a.split(), a.dupGroup(),
+                o.patientId(), img.width(), img.height(), img.channels(), img.format(),
+                ImageCodec.encodePng(img.width(), img.height(), img.gray()), o.maskPng(), o.phash(), now);
     }
 
     static Row quarantineRow(IngestRules.Outcome o) {

@@ -3,6 +3,10 @@ package org.busispark.ingest;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
@@ -14,15 +18,26 @@ import scala.Tuple2;
 
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
 
 /**
- * {@code busi ingest}: lists and decodes every file under the input in parallel, and writes accepted images,
- * quarantined entries and a reconciling report under the output. Nothing but counts reaches the driver.
+ * {@code busi ingest}: lists and decodes every file under the input in parallel, groups exact and near
+ * duplicates, splits the groups stratified by label, and commits the new images as one run of the dataset.
+ * Re-running over the same input adds nothing; new files are added without touching old rows. Image bytes
+ * never reach the driver, only metadata (ids, labels, hashes) does.
  */
 public final class IngestJob {
+    private static final DateTimeFormatter RUN_ID = DateTimeFormatter.ofPattern("'r'yyyyMMdd'T'HHmmss'Z'")
+            .withZone(ZoneOffset.UTC);
+
     private IngestJob() {}
 
     /** Lists and resolves the files under {@code input}; the caller persists or consumes the outcomes. */
@@ -36,7 +51,7 @@ public final class IngestJob {
                     SourceLayout.Entry entry = SourceLayout.classify(f.path(), classes);
                     String key = entry.kind() == SourceLayout.Kind.SKIPPED ? "skipped:" + f.path() : entry.groupKey();
                     return new Tuple2<>(key, new IngestRules.SourceFile(f.path(), entry, f.content(), f.length(),
-                            f.readError()));
+                            f.readError(), null));
                 });
         return keyed.groupByKey().flatMap(group -> {
             List<IngestRules.SourceFile> parts = new ArrayList<>();
@@ -46,43 +61,116 @@ public final class IngestJob {
     }
 
     public static IngestReport run(SparkSession spark, BusiConfig config, String input, String output) {
-        Storage storage = new Storage(spark.sparkContext().hadoopConfiguration());
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        Storage storage = new Storage(jsc.hadoopConfiguration());
         Progress progress = new Progress("ingest");
+        String runId = RUN_ID.format(Instant.now()) + "-" + UUID.randomUUID().toString().substring(0, 6);
+        String imagesDir = Storage.child(output, ImageTable.IMAGES_DIR);
         progress.stage("listing and decoding " + Storage.normalize(input));
         JavaRDD<IngestRules.Outcome> outcomes = outcomes(spark, input, config, true)
                 .persist(StorageLevel.MEMORY_AND_DISK_SER());
         try {
-            Map<String, Long> counts = outcomes
-                    .map(IngestReport::countKey)
-                    .countByValue();
-            IngestReport report = IngestReport.fromCounts(Storage.normalize(input), counts, config);
-            progress.stage(String.format("seen %d files: %d accepted, %d quarantined, %d skipped",
-                    report.seen(), report.accepted(), report.quarantined(), report.skipped()));
+            List<DatasetPlanner.NewImage> accepted = outcomes
+                    .filter(o -> o.status() == IngestRules.Status.ACCEPTED)
+                    .map(o -> new DatasetPlanner.NewImage(o.sourcePath(), o.imageId(), o.label(), o.patientId()))
+                    .collect();
+            Dataset<Row> existing = storage.exists(imagesDir) ? spark.read().parquet(imagesDir) : null;
+            List<DatasetPlanner.OldImage> old = existing == null ? List.of() : existing
+                    .select(ImageTable.IMAGE_ID, ImageTable.LABEL, ImageTable.SPLIT, ImageTable.DUP_GROUP,
+                            ImageTable.PATIENT_ID)
+                    .collectAsList().stream().map(r -> new DatasetPlanner.OldImage(r.getString(0), r.getString(1),
+                            r.getString(2), r.getString(3), r.getString(4))).toList();
+            Set<String> known = existing == null ? Set.of() : new HashSet<>(existing
+                    .selectExpr("concat(" + ImageTable.SOURCE_PATH + ", '|', " + ImageTable.IMAGE_ID + ")")
+                    .as(Encoders.STRING()).collectAsList());
+            List<DatasetPlanner.NewImage> fresh = accepted.stream()
+                    .filter(n -> !known.contains(n.sourcePath() + "|" + n.imageId())).toList();
+            progress.stage(String.format("%d images decoded, %d of them new; %d already in the dataset",
+                    accepted.size(), fresh.size(), old.size()));
 
+            Dataset<Row> hashes = spark.createDataFrame(outcomes.filter(o -> o.status() == IngestRules.Status.ACCEPTED)
+                    .map(o -> org.apache.spark.sql.RowFactory.create(o.imageId(), o.phash())), HASHES);
+            if (existing != null) {
+                hashes = hashes.unionByName(existing.select(ImageTable.IMAGE_ID, ImageTable.PHASH));
+            }
+            int distance = config.ingest().nearDuplicateDistance();
+            List<String[]> edges = NearDuplicates.edges(hashes, distance);
+            DatasetPlanner.Plan plan = DatasetPlanner.plan(fresh, old, edges, config.ingest());
+            progress.stage(String.format("%d near-duplicate pairs within %d bits; %d duplicate groups, %d with "
+                    + "conflicting labels (%s)", edges.size(), distance, plan.duplicateGroups().size(),
+                    plan.labelConflicts().size(), config.ingest().labelConflicts()));
+
+            Broadcast<Map<String, DatasetPlanner.Assignment>> assignments = jsc.broadcast(plan.bySourcePath());
+            JavaRDD<IngestRules.Outcome> decided = outcomes.map(o -> decide(o, assignments.value()));
+            Map<String, Long> counts = decided.map(o -> IngestReport.countKey(o, split(o, assignments.value())))
+                    .countByValue();
+
+            String runFolder = ImageTable.INGEST_RUN + "=" + runId;
+            commit(storage, spark.createDataFrame(decided.filter(o -> o.status() == IngestRules.Status.QUARANTINED)
+                            .map(ImageTable::quarantineRow), ImageTable.QUARANTINE).coalesce(1),
+                    Storage.child(Storage.child(output, ImageTable.QUARANTINE_DIR), runFolder), false);
             List<String> classes = config.model().classes();
             Timestamp now = Timestamp.from(Instant.now());
-            String imagesDir = Storage.child(output, ImageTable.IMAGES_DIR);
-            String staging = storage.stagingFor(imagesDir);
-            spark.createDataFrame(outcomes.filter(o -> o.status() == IngestRules.Status.ACCEPTED)
-                            .map(o -> ImageTable.imageRow(o, classes, now)), ImageTable.IMAGES)
-                    .write().mode(SaveMode.ErrorIfExists)
-                    .option("compression", "uncompressed") // PNG bytes are compressed already
-                    .partitionBy(ImageTable.SPLIT)
-                    .parquet(staging);
-            storage.commitFolder(staging, imagesDir);
-
-            String quarantineDir = Storage.child(output, ImageTable.QUARANTINE_DIR);
-            String qStaging = storage.stagingFor(quarantineDir);
-            spark.createDataFrame(outcomes.filter(o -> o.status() == IngestRules.Status.QUARANTINED)
-                            .map(ImageTable::quarantineRow), ImageTable.QUARANTINE)
-                    .coalesce(1).write().mode(SaveMode.ErrorIfExists).parquet(qStaging);
-            storage.commitFolder(qStaging, quarantineDir);
-
+            if (!fresh.isEmpty()) {
+                // The commit point: one folder rename makes the whole run visible at once.
+                commit(storage, spark.createDataFrame(decided.filter(o -> o.status() == IngestRules.Status.ACCEPTED)
+                                .map(o -> ImageTable.imageRow(o, assignments.value().get(o.sourcePath()), classes, now)),
+                        ImageTable.IMAGES), Storage.child(imagesDir, runFolder), true);
+            }
+            IngestReport report = IngestReport.build(runId, Storage.normalize(input), counts, config.ingest(), plan,
+                    datasetPerSplit(spark, imagesDir));
             storage.writeText(Storage.child(output, ImageTable.REPORT_FILE), Json.write(report));
-            progress.done("dataset written to " + imagesDir);
+            storage.writeText(Storage.child(output, "reports/" + runId + ".json"), Json.write(report));
+            progress.stage(String.format("seen %d files: %d accepted, %d quarantined, %d skipped",
+                    report.seen(), report.accepted(), report.quarantined(), report.skipped()));
+            progress.done(fresh.isEmpty() ? "nothing new to add to " + imagesDir
+                    : "run " + runId + " committed to " + imagesDir);
             return report;
         } finally {
             outcomes.unpersist(false);
         }
+    }
+
+    private static final org.apache.spark.sql.types.StructType HASHES = new org.apache.spark.sql.types.StructType()
+            .add(ImageTable.IMAGE_ID, org.apache.spark.sql.types.DataTypes.StringType, false)
+            .add(ImageTable.PHASH, org.apache.spark.sql.types.DataTypes.LongType, false);
+
+    /** Applies the plan: already-ingested images become skipped, dropped ones quarantined. */
+    private static IngestRules.Outcome decide(IngestRules.Outcome o, Map<String, DatasetPlanner.Assignment> plan) {
+        if (o.status() != IngestRules.Status.ACCEPTED) {
+            return o;
+        }
+        DatasetPlanner.Assignment a = plan.get(o.sourcePath());
+        if (a == null) {
+            return new IngestRules.Outcome(IngestRules.Status.SKIPPED, o.sourcePath(), o.label(),
+                    IngestReport.ALREADY_INGESTED, "same file and content already in the dataset", o.size(),
+                    o.imageId(), null, null, o.phash(), o.patientId());
+        }
+        return a.dropReason() == null ? o : o.quarantined(a.dropReason(), "duplicate group " + a.dupGroup()
+                + " holds several labels; policy drops it");
+    }
+
+    private static String split(IngestRules.Outcome o, Map<String, DatasetPlanner.Assignment> plan) {
+        DatasetPlanner.Assignment a = plan.get(o.sourcePath());
+        return a == null ? null : a.split();
+    }
+
+    /** Writes a table to a hidden staging folder beside {@code target}, then renames it into place. */
+    private static void commit(Storage storage, Dataset<Row> rows, String target, boolean bySplit) {
+        String staging = storage.stagingFor(target);
+        var writer = rows.write().mode(SaveMode.ErrorIfExists).option("compression", "uncompressed");
+        (bySplit ? writer.partitionBy(ImageTable.SPLIT) : writer).parquet(staging);
+        storage.commitFolder(staging, target);
+    }
+
+    private static Map<String, Map<String, Long>> datasetPerSplit(SparkSession spark, String imagesDir) {
+        Map<String, Map<String, Long>> out = new TreeMap<>();
+        if (!new Storage(spark.sparkContext().hadoopConfiguration()).exists(imagesDir)) {
+            return out;
+        }
+        for (Row r : spark.read().parquet(imagesDir).groupBy(ImageTable.SPLIT, ImageTable.LABEL).count().collectAsList()) {
+            out.computeIfAbsent(r.getString(0), k -> new TreeMap<>()).put(r.getString(1), r.getLong(2));
+        }
+        return out;
     }
 }

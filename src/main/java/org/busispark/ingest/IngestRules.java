@@ -14,15 +14,25 @@ import java.util.List;
 public final class IngestRules {
     public enum Status { ACCEPTED, QUARANTINED, SKIPPED }
 
-    /** One listed file: where it is, what the layout says it is, and its bytes (null with a readError). */
-    public record SourceFile(String path, SourceLayout.Entry entry, byte[] content, long length, String readError)
-            implements Serializable {}
+    /**
+     * One listed file: where it is, what the layout says it is, its bytes (null with a readError), and the
+     * patient it belongs to when a manifest says so.
+     */
+    public record SourceFile(String path, SourceLayout.Entry entry, byte[] content, long length, String readError,
+                             String patientId) implements Serializable {}
 
     /** What became of one input file. Image fields are set only when accepted. */
     public record Outcome(Status status, String sourcePath, String label, String reason, String detail, long size,
-                          String imageId, DecodedImage image, byte[] maskPng, String split) implements Serializable {
+                          String imageId, DecodedImage image, byte[] maskPng, long phash, String patientId)
+            implements Serializable {
         static Outcome rejected(Status status, SourceFile f, String label, String reason, String detail) {
-            return new Outcome(status, f.path(), label, reason, detail, IngestRules.size(f), null, null, null, null);
+            return new Outcome(status, f.path(), label, reason, detail, f.length(), null, null, null, 0, f.patientId());
+        }
+
+        /** The same file, moved to quarantine by a later decision (e.g. a label-conflict policy). */
+        public Outcome quarantined(String newReason, String newDetail) {
+            return new Outcome(Status.QUARANTINED, sourcePath, label, newReason, newDetail, size, imageId, null, null,
+                    phash, patientId);
         }
     }
 
@@ -75,8 +85,8 @@ public final class IngestRules {
             DecodedImage image = ImageCodec.decode(f.content(), settings.minSide(), settings.maxPixels());
             String id = ImageCodec.contentHash(image);
             byte[] mask = mergeMasks(masks, image, settings);
-            String split = SplitAssigner.assign(settings.seed(), id, settings.split());
-            return new Outcome(Status.ACCEPTED, f.path(), label, null, null, size(f), id, image, mask, split);
+            return new Outcome(Status.ACCEPTED, f.path(), label, null, null, f.length(), id, image, mask,
+                    PerceptualHash.of(image), f.patientId());
         } catch (Rejection r) {
             return Outcome.rejected(Status.QUARANTINED, f, label, r.reason().code(), r.detail());
         }
@@ -106,9 +116,5 @@ public final class IngestRules {
             }
         }
         return merged == null ? null : ImageCodec.encodePng(image.width(), image.height(), merged);
-    }
-
-    private static long size(SourceFile f) {
-        return f.length();
     }
 }

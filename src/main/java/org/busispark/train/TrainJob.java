@@ -15,7 +15,7 @@ import org.busispark.evaluate.MetricsAccumulator;
 import org.busispark.ingest.ImageCodec;
 import org.busispark.ingest.ImageSources;
 import org.busispark.ingest.ImageTable;
-import org.busispark.ingest.SplitAssigner;
+import org.busispark.ingest.Splits;
 import org.busispark.model.ImageInput;
 import org.busispark.model.ModelCard;
 import org.busispark.model.ModelStore;
@@ -61,18 +61,18 @@ public final class TrainJob {
                     + ImageTable.IMAGES_DIR + "/ under it)");
         }
 
-        Dataset<Row> trainRowsDf = ImageSources.ingested(spark, data, SplitAssigner.TRAIN);
+        Dataset<Row> trainRowsDf = ImageSources.ingested(spark, data, Splits.TRAIN);
         JavaRDD<TrainingExamples.Row> trainRows = trainRowsDf
                 .select(ImageTable.IMAGE_ID, ImageTable.LABEL_INDEX, ImageTable.IMAGE).javaRDD()
                 .map(r -> new TrainingExamples.Row(r.getString(0), r.getInt(1), (byte[]) r.get(2)))
                 .persist(StorageLevel.MEMORY_AND_DISK_SER());
-        JavaRDD<ImageInput> validation = ImageSources.fromIngested(ImageSources.ingested(spark, data, SplitAssigner.VALIDATION))
+        JavaRDD<ImageInput> validation = ImageSources.fromIngested(ImageSources.ingested(spark, data, Splits.VALIDATION))
                 .persist(StorageLevel.MEMORY_AND_DISK_SER());
         try {
             Map<String, Long> perSplit = countBy(ImageSources.ingested(spark, data, null), ImageTable.SPLIT);
             Map<String, Long> perClass = countBy(trainRowsDf, ImageTable.LABEL);
-            long trainCount = perSplit.getOrDefault(SplitAssigner.TRAIN, 0L);
-            long validationCount = perSplit.getOrDefault(SplitAssigner.VALIDATION, 0L);
+            long trainCount = perSplit.getOrDefault(Splits.TRAIN, 0L);
+            long validationCount = perSplit.getOrDefault(Splits.VALIDATION, 0L);
             if (trainCount == 0) {
                 throw new IllegalArgumentException("The dataset at " + data + " has no training images");
             }

@@ -10,10 +10,10 @@ import java.io.StringWriter;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class BusiCliTest {
-    record Result(int code, String out, String err) {}
+public class BusiCliTest {
+    public record Result(int code, String out, String err) {}
 
-    static Result run(String... args) {
+    public static Result run(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         int code = BusiCli.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));

@@ -20,7 +20,7 @@ class IngestRulesTest {
 
     private static IngestRules.SourceFile file(String path, byte[] content) {
         return new IngestRules.SourceFile(path, SourceLayout.classify(path, CLASSES), content,
-                content == null ? 0 : content.length, null);
+                content == null ? 0 : content.length, null, null);
     }
 
     private static byte[] png(IntBinaryOperator value) {
@@ -57,7 +57,7 @@ class IngestRulesTest {
         DecodedImage image = ImageCodec.decodePng(IMAGE);
         assertArrayEquals(image.gray(), accepted.image().gray());
         assertEquals(ImageCodec.contentHash(image), accepted.imageId());
-        assertTrue(List.of("train", "validation", "test").contains(accepted.split()));
+        assertEquals(PerceptualHash.of(image), accepted.phash());
 
         DecodedImage mask = ImageCodec.decodePng(accepted.maskPng());
         assertEquals(SIDE, mask.width());

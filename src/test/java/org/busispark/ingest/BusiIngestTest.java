@@ -1,0 +1,113 @@
+package org.busispark.ingest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.busispark.cli.BusiCliTest;
+import org.busispark.storage.Json;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+import static org.apache.spark.sql.functions.countDistinct;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** Ingest of the full shared BUSI folder: duplicates found, conflicts reported, and no leakage across splits. */
+class BusiIngestTest {
+    private static final Path BUSI = Path.of("../shared/data/Dataset_BUSI_with_GT");
+    @TempDir
+    static Path out;
+    private static JsonNode report;
+    private static List<Row> rows;
+
+    @BeforeAll
+    static void ingest() throws Exception {
+        assumeTrue(Files.isDirectory(BUSI), "the shared BUSI folder is not present");
+        BusiCliTest.Result r = BusiCliTest.run("ingest", "--conf", "conf/local.conf", "--input", BUSI.toString(),
+                "--output", out.toString());
+        assertEquals(0, r.code(), r.err());
+        report = Json.tree(Files.readString(out.resolve("ingest-report.json")));
+        rows = SparkSession.builder().master("local[2]").getOrCreate().read().parquet(out.resolve("images").toString())
+                .select("source_path", "label", "split", "dup_group").collectAsList();
+    }
+
+    @AfterAll
+    static void stopSpark() {
+        SparkSession.getActiveSession().foreach(s -> {
+            s.stop();
+            return null;
+        });
+    }
+
+    @Test
+    void everyImageIsAcceptedAndCountsReconcile() {
+        assertEquals(662, report.get("accepted").asLong());
+        assertEquals(report.get("seen").asLong(), report.get("accepted").asLong()
+                + report.get("quarantined").asLong() + report.get("skipped").asLong());
+        assertEquals(662, rows.size());
+    }
+
+    @Test
+    void noDuplicateGroupSpansTwoSplits() {
+        Map<String, Long> splitsPerGroup = rows.stream().collect(Collectors.groupingBy(r -> r.getString(3),
+                Collectors.mapping(r -> r.getString(2), Collectors.collectingAndThen(Collectors.toSet(), s -> (long) s.size()))));
+        splitsPerGroup.forEach((g, n) -> assertEquals(1L, n, "group " + g));
+        assertTrue(splitsPerGroup.size() < 662, "some images were grouped");
+        long viaSpark = SparkSession.builder().getOrCreate().read().parquet(out.resolve("images").toString())
+                .groupBy("dup_group").agg(countDistinct("split").as("n")).where("n > 1").count();
+        assertEquals(0, viaSpark);
+    }
+
+    /** BUSI files these images under two classes (Pawłowska et al. 2023); their pixels are identical. */
+    @Test
+    void knownCrossClassDuplicatesAreReportedAsConflictsAndKeptInTrain() {
+        assertTrue(report.get("duplicateGroupCount").asInt() > 50);
+        String members = report.get("labelConflicts").toString();
+        for (String name : new String[] {"benign (131).png", "malignant (51).png", "benign (406).png", "malignant (94).png"}) {
+            assertTrue(members.contains(name), name + " in a label conflict");
+        }
+        for (JsonNode g : report.get("labelConflicts")) {
+            assertEquals("train", g.get("split").asText());
+            assertTrue(g.get("labels").size() > 1);
+        }
+        Map<String, String> splitOf = rows.stream().collect(Collectors.toMap(r -> r.getString(0), r -> r.getString(2)));
+        splitOf.entrySet().stream().filter(e -> e.getKey().endsWith("/malignant (51).png"))
+                .forEach(e -> assertEquals("train", e.getValue()));
+    }
+
+    @Test
+    void splitIsStratifiedWithinTwoPointsOfTheTarget() {
+        JsonNode perSplit = report.get("datasetPerSplit");
+        Map<String, Double> target = Map.of("train", 0.70, "validation", 0.15, "test", 0.15);
+        for (String label : new String[] {"benign", "malignant", "normal"}) {
+            double total = 0;
+            for (String s : target.keySet()) {
+                total += perSplit.get(s).get(label).asLong();
+            }
+            for (var t : target.entrySet()) {
+                assertEquals(t.getValue(), perSplit.get(t.getKey()).get(label).asLong() / total, 0.02, label + " " + t.getKey());
+            }
+        }
+    }
+
+    @Test
+    void reingestingTheSameFolderAddsNothing() throws Exception {
+        BusiCliTest.Result r = BusiCliTest.run("ingest", "--conf", "conf/local.conf", "--input", BUSI.toString(),
+                "--output", out.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode again = Json.tree(Files.readString(out.resolve("ingest-report.json")));
+        assertEquals(0, again.get("accepted").asLong());
+        assertEquals(662, again.get("skippedByReason").get("already-ingested").asLong());
+        assertEquals(662, SparkSession.builder().master("local[2]").getOrCreate().read()
+                .parquet(out.resolve("images").toString()).count());
+    }
+}
