@@ -24,8 +24,9 @@ import java.util.List;
  * Only folder names are walked on the driver; files are listed and read on the executors.
  */
 public final class FileListing {
-    /** A listed file: its path, and its bytes or the reason they could not be read. */
-    public record ListedFile(String path, long length, byte[] content, String readError) implements java.io.Serializable {}
+    /** A listed file: its path, and its bytes or why they could not be read (a reason and a detail). */
+    public record ListedFile(String path, long length, byte[] content, Rejection.Reason failure, String readError)
+            implements java.io.Serializable {}
 
     private FileListing() {}
 
@@ -38,7 +39,7 @@ public final class FileListing {
         return jsc.parallelize(folders, Math.max(1, Math.min(folders.size(), parallelism)))
                 .flatMap(folder -> filesIn(conf.value(), folder).iterator())
                 .repartition(Math.max(parallelism, 1) * 4) // folders are uneven; spread the reading
-                .map(status -> readFile(conf.value(), status, maxFileBytes));
+                .map(status -> readFile(conf.value(), status[0], Long.parseLong(status[1]), maxFileBytes));
     }
 
     /** The root and every folder below it, breadth first. */
@@ -80,17 +81,31 @@ public final class FileListing {
         return out;
     }
 
-    private static ListedFile readFile(Configuration hadoop, String[] status, long maxFileBytes) {
-        String path = status[0];
-        long length = Long.parseLong(status[1]);
+    /** Reads a file named by a manifest: its size is not known yet, and it may not exist. */
+    static ListedFile readPath(Configuration hadoop, String path, long maxFileBytes) {
+        Path p = new Path(path);
+        long length;
+        try {
+            length = p.getFileSystem(hadoop).getFileStatus(p).getLen();
+        } catch (java.io.FileNotFoundException e) {
+            return new ListedFile(path, 0, null, Rejection.Reason.UNREADABLE, "file not found");
+        } catch (IOException | RuntimeException e) {
+            return new ListedFile(path, 0, null, Rejection.Reason.UNREADABLE, e.getClass().getSimpleName() + ": " + e.getMessage());
+        }
+        return readFile(hadoop, path, length, maxFileBytes);
+    }
+
+    private static ListedFile readFile(Configuration hadoop, String path, long length, long maxFileBytes) {
         if (length > maxFileBytes) {
-            return new ListedFile(path, length, null, "file of " + length + " bytes exceeds " + maxFileBytes);
+            return new ListedFile(path, length, null, Rejection.Reason.TOO_LARGE,
+                    "file of " + length + " bytes exceeds " + maxFileBytes);
         }
         Path p = new Path(path);
         try (InputStream in = p.getFileSystem(hadoop).open(p)) {
-            return new ListedFile(path, length, in.readAllBytes(), null);
+            return new ListedFile(path, length, in.readAllBytes(), null, null);
         } catch (IOException | RuntimeException e) {
-            return new ListedFile(path, length, null, e.getClass().getSimpleName() + ": " + e.getMessage());
+            return new ListedFile(path, length, null, Rejection.Reason.UNREADABLE,
+                    e.getClass().getSimpleName() + ": " + e.getMessage());
         }
     }
 }

@@ -40,18 +40,23 @@ public final class IngestJob {
 
     private IngestJob() {}
 
-    /** Lists and resolves the files under {@code input}; the caller persists or consumes the outcomes. */
+    /**
+     * Lists and resolves the files under {@code input} (a folder tree, or a CSV manifest); the caller persists
+     * or consumes the outcomes.
+     */
     public static JavaRDD<IngestRules.Outcome> outcomes(SparkSession spark, String input, BusiConfig config,
                                                         boolean requireLabel) {
         List<String> classes = config.model().classes();
         BusiConfig.Ingest settings = config.ingest();
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        JavaPairRDD<String, IngestRules.SourceFile> keyed = FileListing.read(jsc, input, settings.maxFileBytes())
+        JavaPairRDD<String, IngestRules.SourceFile> keyed = ManifestSource.isManifest(input)
+                ? ManifestSource.read(spark, input, config)
+                : FileListing.read(jsc, input, settings.maxFileBytes())
                 .mapToPair(f -> {
                     SourceLayout.Entry entry = SourceLayout.classify(f.path(), classes);
                     String key = entry.kind() == SourceLayout.Kind.SKIPPED ? "skipped:" + f.path() : entry.groupKey();
                     return new Tuple2<>(key, new IngestRules.SourceFile(f.path(), entry, f.content(), f.length(),
-                            f.readError(), null));
+                            f.failure(), f.readError(), null));
                 });
         return keyed.groupByKey().flatMap(group -> {
             List<IngestRules.SourceFile> parts = new ArrayList<>();

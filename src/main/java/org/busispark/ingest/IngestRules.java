@@ -18,8 +18,8 @@ public final class IngestRules {
      * One listed file: where it is, what the layout says it is, its bytes (null with a readError), and the
      * patient it belongs to when a manifest says so.
      */
-    public record SourceFile(String path, SourceLayout.Entry entry, byte[] content, long length, String readError,
-                             String patientId) implements Serializable {}
+    public record SourceFile(String path, SourceLayout.Entry entry, byte[] content, long length,
+                             Rejection.Reason failure, String readError, String patientId) implements Serializable {}
 
     /** What became of one input file. Image fields are set only when accepted. */
     public record Outcome(Status status, String sourcePath, String label, String reason, String detail, long size,
@@ -74,12 +74,10 @@ public final class IngestRules {
         String label = f.entry().label();
         if (requireLabel && label == null) {
             return Outcome.rejected(Status.QUARANTINED, f, null, Rejection.Reason.UNKNOWN_CLASS.code(),
-                    "parent folder is not one of the configured classes");
+                    "label (class folder or manifest label) is not one of the configured classes");
         }
-        if (f.readError() != null) {
-            Rejection.Reason reason = f.length() > settings.maxFileBytes() ? Rejection.Reason.TOO_LARGE
-                    : Rejection.Reason.UNREADABLE;
-            return Outcome.rejected(Status.QUARANTINED, f, label, reason.code(), f.readError());
+        if (f.failure() != null) {
+            return Outcome.rejected(Status.QUARANTINED, f, label, f.failure().code(), f.readError());
         }
         try {
             DecodedImage image = ImageCodec.decode(f.content(), settings.minSide(), settings.maxPixels());

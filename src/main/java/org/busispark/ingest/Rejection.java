@@ -10,7 +10,8 @@ public final class Rejection extends Exception {
         TOO_LARGE("too-large"),
         UNKNOWN_CLASS("unknown-class"),
         MASK_WITHOUT_IMAGE("mask-without-image"),
-        UNREADABLE("unreadable");
+        UNREADABLE("unreadable"),
+        PATH_ESCAPES_ROOT("path-escapes-root");
 
         private final String code;
 

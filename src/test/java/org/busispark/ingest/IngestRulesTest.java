@@ -20,7 +20,7 @@ class IngestRulesTest {
 
     private static IngestRules.SourceFile file(String path, byte[] content) {
         return new IngestRules.SourceFile(path, SourceLayout.classify(path, CLASSES), content,
-                content == null ? 0 : content.length, null, null);
+                content == null ? 0 : content.length, null, null, null);
     }
 
     private static byte[] png(IntBinaryOperator value) {
