@@ -18,10 +18,11 @@ import java.util.Deque;
 import java.util.List;
 
 /**
- * Lists and reads every file under a root on any Hadoop file system. Unlike Spark's file sources it keeps
- * what a hospital archive really holds: zero-byte files (which Spark's splitter drops) and hidden files
- * (which its listing hides), so that ingest can quarantine or count them instead of losing them silently.
- * Only folder names are walked on the driver; files are listed and read on the executors.
+ * Lists and reads files on any Hadoop file system. Unlike Spark's file sources it keeps what a hospital
+ * archive really holds: zero-byte files (which Spark's splitter drops) and hidden files (which its listing
+ * hides), so that ingest can quarantine or count them instead of losing them silently. Only folder names are
+ * walked on the driver; files are listed on the executors, and read there only after they have been grouped,
+ * so that no image bytes are ever shuffled.
  */
 public final class FileListing {
     /** A listed file: its path, and its bytes or why they could not be read (a reason and a detail). */
@@ -30,16 +31,14 @@ public final class FileListing {
 
     private FileListing() {}
 
-    public static JavaRDD<ListedFile> read(JavaSparkContext jsc, String root, long maxFileBytes) {
+    /** Every file under {@code root} as (path, length in bytes). */
+    public static JavaRDD<String[]> list(JavaSparkContext jsc, String root) {
         String uri = Storage.normalize(root);
         Configuration hadoop = jsc.hadoopConfiguration();
         List<String> folders = folders(hadoop, uri);
         SerializableConfiguration conf = new SerializableConfiguration(hadoop);
-        int parallelism = jsc.defaultParallelism();
-        return jsc.parallelize(folders, Math.max(1, Math.min(folders.size(), parallelism)))
-                .flatMap(folder -> filesIn(conf.value(), folder).iterator())
-                .repartition(Math.max(parallelism, 1) * 4) // folders are uneven; spread the reading
-                .map(status -> readFile(conf.value(), status[0], Long.parseLong(status[1]), maxFileBytes));
+        return jsc.parallelize(folders, Math.max(1, Math.min(folders.size(), jsc.defaultParallelism())))
+                .flatMap(folder -> filesIn(conf.value(), folder).iterator());
     }
 
     /** The root and every folder below it, breadth first. */
@@ -95,7 +94,7 @@ public final class FileListing {
         return readFile(hadoop, path, length, maxFileBytes);
     }
 
-    private static ListedFile readFile(Configuration hadoop, String path, long length, long maxFileBytes) {
+    static ListedFile readFile(Configuration hadoop, String path, long length, long maxFileBytes) {
         if (length > maxFileBytes) {
             return new ListedFile(path, length, null, Rejection.Reason.TOO_LARGE,
                     "file of " + length + " bytes exceeds " + maxFileBytes);

@@ -98,6 +98,17 @@ public final class ImageCodec {
         return out;
     }
 
+    /**
+     * True when the bytes already are what {@link #encodePng} would produce in substance: a PNG whose header
+     * declares 8-bit grayscale. Ingest then stores the original bytes instead of re-encoding (the slowest step).
+     */
+    public static boolean isGray8Png(byte[] bytes) {
+        // Signature (8 bytes), IHDR length and type (8), width and height (8), then bit depth and colour type.
+        return bytes != null && bytes.length > 26 && (bytes[0] & 0xff) == 0x89 && bytes[1] == 'P' && bytes[2] == 'N'
+                && bytes[3] == 'G' && bytes[12] == 'I' && bytes[13] == 'H' && bytes[14] == 'D' && bytes[15] == 'R'
+                && bytes[24] == 8 && bytes[25] == 0;
+    }
+
     /** Lossless 8-bit grayscale PNG of the given pixels. */
     public static byte[] encodePng(int width, int height, byte[] gray) {
         BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_BYTE_GRAY);

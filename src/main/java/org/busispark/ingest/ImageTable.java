@@ -66,11 +66,11 @@ public final class ImageTable {
     private ImageTable() {}
 
     static Row imageRow(IngestRules.Outcome o, DatasetPlanner.Assignment a, List<String> classes, Timestamp now) {
-        DecodedImage img = o.image();
+        IngestRules.Shape img = o.shape();
         Integer labelIndex = o.label() == null ? null : classes.indexOf(o.label());
         return RowFactory.create(o.imageId(), o.sourcePath(), o.label(), labelIndex, a.split(), a.dupGroup(),
-                o.patientId(), img.width(), img.height(), img.channels(), img.format(),
-                ImageCodec.encodePng(img.width(), img.height(), img.gray()), o.maskPng(), o.phash(), now);
+                o.patientId(), img.width(), img.height(), img.channels(), img.format(), o.png(), o.maskPng(), o.phash(),
+                now);
     }
 
     static Row quarantineRow(IngestRules.Outcome o) {

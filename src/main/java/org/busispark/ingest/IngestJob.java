@@ -10,6 +10,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.util.SerializableConfiguration;
 import org.busispark.config.BusiConfig;
 import org.busispark.storage.Json;
 import org.busispark.storage.Progress;
@@ -49,18 +50,19 @@ public final class IngestJob {
         List<String> classes = config.model().classes();
         BusiConfig.Ingest settings = config.ingest();
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        JavaPairRDD<String, IngestRules.SourceFile> keyed = ManifestSource.isManifest(input)
-                ? ManifestSource.read(spark, input, config)
-                : FileListing.read(jsc, input, settings.maxFileBytes())
-                .mapToPair(f -> {
-                    SourceLayout.Entry entry = SourceLayout.classify(f.path(), classes);
-                    String key = entry.kind() == SourceLayout.Kind.SKIPPED ? "skipped:" + f.path() : entry.groupKey();
-                    return new Tuple2<>(key, new IngestRules.SourceFile(f.path(), entry, f.content(), f.length(),
-                            f.failure(), f.readError(), null));
+        JavaPairRDD<String, IngestRules.SourceRef> refs = ManifestSource.isManifest(input)
+                ? ManifestSource.refs(spark, input, config)
+                : FileListing.list(jsc, input).mapToPair(f -> {
+                    long length = Long.parseLong(f[1]);
+                    SourceLayout.Entry entry = SourceLayout.classify(f[0], classes);
+                    String key = entry.kind() == SourceLayout.Kind.SKIPPED ? "skipped:" + f[0] : entry.groupKey();
+                    return new Tuple2<>(key, new IngestRules.SourceRef(f[0], length, entry, null, null, null));
                 });
-        return keyed.groupByKey().flatMap(group -> {
+        SerializableConfiguration conf = new SerializableConfiguration(jsc.hadoopConfiguration());
+        // Only paths are shuffled to bring an image and its masks together; bytes are read after.
+        return refs.groupByKey(Math.max(1, jsc.defaultParallelism() * 4)).flatMap(group -> {
             List<IngestRules.SourceFile> parts = new ArrayList<>();
-            group._2().forEach(parts::add);
+            group._2().forEach(ref -> parts.add(ref.read(conf.value(), settings.maxFileBytes())));
             return IngestRules.resolve(parts, settings, requireLabel).iterator();
         });
     }
@@ -73,6 +75,7 @@ public final class IngestJob {
         String imagesDir = Storage.child(output, ImageTable.IMAGES_DIR);
         progress.stage("listing and decoding " + Storage.normalize(input));
         JavaRDD<IngestRules.Outcome> outcomes = outcomes(spark, input, config, true)
+                .map(IngestRules.Outcome::withoutPixels)
                 .persist(StorageLevel.MEMORY_AND_DISK_SER());
         try {
             List<DatasetPlanner.NewImage> accepted = outcomes
@@ -147,12 +150,11 @@ public final class IngestJob {
         }
         DatasetPlanner.Assignment a = plan.get(o.sourcePath());
         if (a == null) {
-            return new IngestRules.Outcome(IngestRules.Status.SKIPPED, o.sourcePath(), o.label(),
-                    IngestReport.ALREADY_INGESTED, "same file and content already in the dataset", o.size(),
-                    o.imageId(), null, null, o.phash(), o.patientId());
+            return o.decided(IngestRules.Status.SKIPPED, IngestReport.ALREADY_INGESTED,
+                    "same file and content already in the dataset");
         }
-        return a.dropReason() == null ? o : o.quarantined(a.dropReason(), "duplicate group " + a.dupGroup()
-                + " holds several labels; policy drops it");
+        return a.dropReason() == null ? o : o.decided(IngestRules.Status.QUARANTINED, a.dropReason(),
+                "duplicate group " + a.dupGroup() + " holds several labels; policy drops it");
     }
 
     private static String split(IngestRules.Outcome o, Map<String, DatasetPlanner.Assignment> plan) {

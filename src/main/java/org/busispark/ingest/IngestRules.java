@@ -21,20 +21,50 @@ public final class IngestRules {
     public record SourceFile(String path, SourceLayout.Entry entry, byte[] content, long length,
                              Rejection.Reason failure, String readError, String patientId) implements Serializable {}
 
-    /** What became of one input file. Image fields are set only when accepted. */
-    public record Outcome(Status status, String sourcePath, String label, String reason, String detail, long size,
-                          String imageId, DecodedImage image, byte[] maskPng, long phash, String patientId)
-            implements Serializable {
-        static Outcome rejected(Status status, SourceFile f, String label, String reason, String detail) {
-            return new Outcome(status, f.path(), label, reason, detail, f.length(), null, null, null, 0, f.patientId());
-        }
-
-        /** The same file, moved to quarantine by a later decision (e.g. a label-conflict policy). */
-        public Outcome quarantined(String newReason, String newDetail) {
-            return new Outcome(Status.QUARANTINED, sourcePath, label, newReason, newDetail, size, imageId, null, null,
-                    phash, patientId);
+    /**
+     * A file to read: what the layout or manifest says of it, its length when listed (-1 when not), or a
+     * failure known before reading (a manifest path outside its folder). Cheap to shuffle; the bytes are read
+     * by {@link #read} where the group is resolved.
+     */
+    public record SourceRef(String path, long length, SourceLayout.Entry entry, String patientId,
+                            Rejection.Reason failure, String detail) implements Serializable {
+        SourceFile read(org.apache.hadoop.conf.Configuration hadoop, long maxFileBytes) {
+            if (failure != null) {
+                return new SourceFile(path, entry, null, Math.max(0, length), failure, detail, patientId);
+            }
+            if (entry.kind() == SourceLayout.Kind.SKIPPED) {
+                return new SourceFile(path, entry, null, length, null, null, patientId);
+            }
+            FileListing.ListedFile f = length < 0 ? FileListing.readPath(hadoop, path, maxFileBytes)
+                    : FileListing.readFile(hadoop, path, length, maxFileBytes);
+            return new SourceFile(path, entry, f.content(), f.length(), f.failure(), f.readError(), patientId);
         }
     }
+
+    /** What became of one input file. Image fields are set only when accepted. */
+    public record Outcome(Status status, String sourcePath, String label, String reason, String detail, long size,
+                          String imageId, Shape shape, DecodedImage image, byte[] png, byte[] maskPng, long phash,
+                          String patientId) implements Serializable {
+        static Outcome rejected(Status status, SourceFile f, String label, String reason, String detail) {
+            return new Outcome(status, f.path(), label, reason, detail, f.length(), null, null, null, null, null, 0,
+                    f.patientId());
+        }
+
+        /** The same file, moved to quarantine or skipped by a later decision (policy, already ingested). */
+        public Outcome decided(Status newStatus, String newReason, String newDetail) {
+            return new Outcome(newStatus, sourcePath, label, newReason, newDetail, size, imageId, shape, null, null,
+                    null, phash, patientId);
+        }
+
+        /** Without the decoded pixels (the PNG keeps them), for caching many outcomes. */
+        public Outcome withoutPixels() {
+            return image == null ? this : new Outcome(status, sourcePath, label, reason, detail, size, imageId, shape,
+                    null, png, maskPng, phash, patientId);
+        }
+    }
+
+    /** What the original file was: its size, channel count and format. */
+    public record Shape(int width, int height, int channels, String format) implements Serializable {}
 
     private IngestRules() {}
 
@@ -83,16 +113,24 @@ public final class IngestRules {
             DecodedImage image = ImageCodec.decode(f.content(), settings.minSide(), settings.maxPixels());
             String id = ImageCodec.contentHash(image);
             byte[] mask = mergeMasks(masks, image, settings);
-            return new Outcome(Status.ACCEPTED, f.path(), label, null, null, f.length(), id, image, mask,
+            byte[] png = ImageCodec.isGray8Png(f.content()) ? f.content()
+                    : ImageCodec.encodePng(image.width(), image.height(), image.gray());
+            Shape shape = new Shape(image.width(), image.height(), image.channels(), image.format());
+            return new Outcome(Status.ACCEPTED, f.path(), label, null, null, f.length(), id, shape, image, png, mask,
                     PerceptualHash.of(image), f.patientId());
         } catch (Rejection r) {
             return Outcome.rejected(Status.QUARANTINED, f, label, r.reason().code(), r.detail());
         }
     }
 
-    /** Union (pixel-wise max) of the masks that decode and match the image size; null when there are none. */
+    /**
+     * Union (pixel-wise max) of the masks that decode and match the image size; null when there are none. A
+     * single 8-bit gray PNG mask is kept as it is.
+     */
     private static byte[] mergeMasks(List<SourceFile> masks, DecodedImage image, BusiConfig.Ingest settings) {
         byte[] merged = null;
+        byte[] only = null;
+        int used = 0;
         for (SourceFile m : masks) {
             DecodedImage mask;
             if (m.content() == null) {
@@ -109,10 +147,15 @@ public final class IngestRules {
             if (merged == null) {
                 merged = new byte[mask.gray().length];
             }
+            used++;
+            only = m.content();
             for (int i = 0; i < merged.length; i++) {
                 merged[i] = (byte) Math.max(merged[i] & 0xff, mask.gray()[i] & 0xff);
             }
         }
-        return merged == null ? null : ImageCodec.encodePng(image.width(), image.height(), merged);
+        if (merged == null) {
+            return null;
+        }
+        return used == 1 && ImageCodec.isGray8Png(only) ? only : ImageCodec.encodePng(image.width(), image.height(), merged);
     }
 }

@@ -5,7 +5,6 @@ import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.util.SerializableConfiguration;
 import org.busispark.config.BusiConfig;
 import org.busispark.storage.Storage;
 import scala.Tuple2;
@@ -34,9 +33,8 @@ public final class ManifestSource {
         return uri.toLowerCase(Locale.ROOT).endsWith(".csv");
     }
 
-    /** Manifest rows as source files keyed like folder entries: an image and its mask share a key. */
-    static JavaPairRDD<String, IngestRules.SourceFile> read(SparkSession spark, String manifestUri,
-                                                            BusiConfig config) {
+    /** Manifest rows as files to read, keyed like folder entries: an image and its mask share a key. */
+    static JavaPairRDD<String, IngestRules.SourceRef> refs(SparkSession spark, String manifestUri, BusiConfig config) {
         String manifest = Storage.normalize(manifestUri);
         Dataset<Row> rows = spark.read().option("header", "true").option("mode", "PERMISSIVE").csv(manifest);
         List<String> columns = Arrays.asList(rows.columns());
@@ -46,40 +44,34 @@ public final class ManifestSource {
         }
         String root = new Path(manifest).getParent().toString();
         List<String> classes = config.model().classes();
-        long maxBytes = config.ingest().maxFileBytes();
-        SerializableConfiguration conf = new SerializableConfiguration(spark.sparkContext().hadoopConfiguration());
         String maskCol = columns.contains(MASK_PATH) ? MASK_PATH : null;
         String patientCol = columns.contains(PATIENT_ID) ? PATIENT_ID : null;
-        return rows.javaRDD().repartition(Math.max(1, spark.sparkContext().defaultParallelism() * 4)).flatMapToPair(r -> {
+        return rows.javaRDD().flatMapToPair(r -> {
             String path = r.getAs(PATH);
             String label = r.getAs(LABEL);
             String maskPath = maskCol == null ? null : r.getAs(maskCol);
             String patient = patientCol == null ? null : blankToNull(r.getAs(patientCol));
             label = label == null ? null : label.strip().toLowerCase(Locale.ROOT);
             String known = classes.contains(label) ? label : null;
-            List<Tuple2<String, IngestRules.SourceFile>> out = new ArrayList<>(2);
+            List<Tuple2<String, IngestRules.SourceRef>> out = new ArrayList<>(2);
             String image = resolve(root, path);
             String key = "manifest:" + (image == null ? path : image);
-            out.add(new Tuple2<>(key, source(conf, image, path, root, SourceLayout.Kind.IMAGE, key, known, patient, maxBytes)));
+            out.add(new Tuple2<>(key, ref(image, path, root, SourceLayout.Kind.IMAGE, key, known, patient)));
             if (maskPath != null && !maskPath.isBlank()) {
-                String mask = resolve(root, maskPath);
-                out.add(new Tuple2<>(key, source(conf, mask, maskPath, root, SourceLayout.Kind.MASK, key, known, patient, maxBytes)));
+                out.add(new Tuple2<>(key, ref(resolve(root, maskPath), maskPath, root, SourceLayout.Kind.MASK, key,
+                        known, patient)));
             }
             return out.iterator();
         });
     }
 
-    private static IngestRules.SourceFile source(SerializableConfiguration conf, String resolved, String raw,
-                                                 String root, SourceLayout.Kind kind, String key, String label,
-                                                 String patient, long maxBytes) {
+    private static IngestRules.SourceRef ref(String resolved, String raw, String root, SourceLayout.Kind kind,
+                                             String key, String label, String patient) {
         SourceLayout.Entry entry = new SourceLayout.Entry(kind, key, label, null);
-        if (resolved == null) {
-            return new IngestRules.SourceFile(raw == null ? "(empty path)" : raw, entry, null, 0,
-                    Rejection.Reason.PATH_ESCAPES_ROOT, "not under the manifest's folder " + root, patient);
-        }
-        FileListing.ListedFile f = FileListing.readPath(conf.value(), resolved, maxBytes);
-        return new IngestRules.SourceFile(resolved, entry, f.content(), f.length(), f.failure(), f.readError(),
-                patient);
+        return resolved == null
+                ? new IngestRules.SourceRef(raw == null ? "(empty path)" : raw, 0, entry, patient,
+                        Rejection.Reason.PATH_ESCAPES_ROOT, "not under the manifest's folder " + root)
+                : new IngestRules.SourceRef(resolved, -1, entry, patient, null, null);
     }
 
     /** The path resolved under {@code root}, or null when it is empty or leaves the root. */
