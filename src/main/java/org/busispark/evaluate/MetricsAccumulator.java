@@ -26,13 +26,7 @@ public final class MetricsAccumulator implements Serializable {
     }
 
     public MetricsAccumulator add(int truth, float[] probabilities) {
-        int predicted = 0;
-        for (int i = 1; i < probabilities.length; i++) {
-            if (probabilities[i] > probabilities[predicted]) {
-                predicted = i;
-            }
-        }
-        confusion[truth][predicted]++;
+        confusion[truth][Prediction.argmax(probabilities)]++;
         lossSum += -Math.log(Math.max(MIN_PROB, probabilities[truth]));
         return this;
     }

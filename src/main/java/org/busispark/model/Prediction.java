@@ -10,9 +10,14 @@ import java.io.Serializable;
 public record Prediction(String sourcePath, String imageId, Integer labelIndex, float[] probabilities,
                          String error) implements Serializable {
     public int predictedIndex() {
+        return argmax(probabilities);
+    }
+
+    /** The index of the largest value; the first one on ties. */
+    public static int argmax(float[] values) {
         int best = 0;
-        for (int i = 1; i < probabilities.length; i++) {
-            if (probabilities[i] > probabilities[best]) {
+        for (int i = 1; i < values.length; i++) {
+            if (values[i] > values[best]) {
                 best = i;
             }
         }
