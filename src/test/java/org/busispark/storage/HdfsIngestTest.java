@@ -84,7 +84,7 @@ class HdfsIngestTest {
     void ingestSucceedsAndWritesEveryOutputToHdfs() throws Exception {
         assertEquals(0, ingest.code(), ingest.err());
         assertTrue(ingest.out().contains("[ingest] seen " + uploaded.size() + " files"), ingest.out());
-        assertEquals(List.of("images", "ingest-report.json", "quarantine"), names(fs, root + "/dataset"),
+        assertEquals(List.of("images", "ingest-report.json", "quarantine", "reports"), names(fs, root + "/dataset"),
                 "no staging or replaced folders left behind");
     }
 
