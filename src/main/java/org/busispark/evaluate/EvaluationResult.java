@@ -1,5 +1,6 @@
 package org.busispark.evaluate;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import org.busispark.model.Prediction;
 
 import java.util.ArrayList;
@@ -14,13 +15,14 @@ import java.util.SplittableRandom;
  * ROC-AUC per class and macro; malignant sensitivity and specificity; a binary malignant-vs-rest view (for sets
  * without a normal class); expected calibration error; and percentile bootstrap 95% confidence intervals.
  *
- * @param rocCurves         per class, (false-positive rate, true-positive rate) points for plotting
+ * @param rocCurves         per class, (false-positive rate, true-positive rate) points for plotting (not in JSON:
+ *                          one point per distinct score)
  * @param reliability       per confidence bin: [lower edge, upper edge, count, mean confidence, accuracy]
  */
 public record EvaluationResult(Metrics metrics, Map<String, Double> rocAuc, double macroRocAuc,
                                Binary malignantVsRest, double expectedCalibrationError,
                                Map<String, Interval> confidenceIntervals, int bootstrapSamples,
-                               Map<String, List<double[]>> rocCurves, List<double[]> reliability) {
+                               @JsonIgnore Map<String, List<double[]>> rocCurves, List<double[]> reliability) {
 
     public static final String POSITIVE_CLASS = "malignant";
     static final int CALIBRATION_BINS = 15;

@@ -8,7 +8,9 @@ import java.io.UncheckedIOException;
 
 /** The one JSON mapper for reports, metrics and model cards (records serialise by their components). */
 public final class Json {
+    // Metrics can be NaN (e.g. no validation split); they are written as NaN and must read back.
     private static final ObjectMapper MAPPER = new ObjectMapper()
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.ALLOW_NON_NUMERIC_NUMBERS)
             .enable(SerializationFeature.INDENT_OUTPUT)
             .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
 
