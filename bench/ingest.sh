@@ -13,6 +13,7 @@ trap 'rm -rf "$work"' EXIT
 bytes=$(find "$input" -type f -printf '%s\n' | awk '{s+=$1} END {print s}')
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%F)"
 echo "input: $input ($(find "$input" -type f | wc -l) files, $((bytes / 1024 / 1024)) MiB); -Xmx$xmx"
+java -cp "$here/target/busi-spark.jar:$(cat "$here/target/classpath.txt")" "$here/bench/DecodeReference.java" "$input"
 echo "| master | images | ingest stage s | images/s | images/s per core | MB/s | peak RSS MiB | JVM wall s |"
 echo "|---|---|---|---|---|---|---|---|"
 for master in 'local[1]' 'local[2]'; do

@@ -27,7 +27,7 @@ public final class HtmlReport {
                 .append("body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}")
                 .append("table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}")
                 .append("th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}")
-                .append("img{max-width:100%;border:1px solid #ddd;margin:6px}pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}")
+                .append("img{width:48%;border:1px solid #ddd;margin:4px;vertical-align:top}pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}")
                 .append(".muted{color:#777}</style></head><body>");
         h.append("<h1>Breast-ultrasound classifier: evaluation</h1>");
         h.append("<p>Model <code>").append(esc(report.model())).append("</code><br>Data <code>").append(esc(report.data()))
