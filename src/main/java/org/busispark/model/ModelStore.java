@@ -62,7 +62,12 @@ public final class ModelStore {
             throw new ModelLoadException("Model at " + dir + " predicts classes " + card.classes()
                     + " but the configuration expects " + expectedClasses);
         }
-        byte[] zip = storage.readBytes(Storage.child(dir, MODEL_FILE));
+        byte[] zip;
+        try {
+            zip = storage.readBytes(Storage.child(dir, MODEL_FILE));
+        } catch (java.io.UncheckedIOException e) {
+            throw new ModelLoadException("Cannot read " + MODEL_FILE + " in " + dir + ": " + e.getMessage(), e);
+        }
         ComputationGraph graph = TrainedModel.fromZip(zip, false);
         check(graph, card, dir);
         return new LoadedModel(dir, zip, new TrainedModel(graph, card));
