@@ -77,8 +77,11 @@ public final class IngestJob {
         JavaRDD<IngestRules.Outcome> outcomes = outcomes(spark, input, config, true)
                 .map(IngestRules.Outcome::withoutPixels)
                 .persist(StorageLevel.MEMORY_AND_DISK_SER());
+        // Every pass but the final image write needs metadata only: a small cached copy spares re-reading PNGs.
+        JavaRDD<IngestRules.Outcome> meta = outcomes.map(IngestRules.Outcome::withoutBytes)
+                .persist(StorageLevel.MEMORY_AND_DISK());
         try {
-            List<DatasetPlanner.NewImage> accepted = outcomes
+            List<DatasetPlanner.NewImage> accepted = meta
                     .filter(o -> o.status() == IngestRules.Status.ACCEPTED)
                     .map(o -> new DatasetPlanner.NewImage(o.sourcePath(), o.imageId(), o.label(), o.patientId()))
                     .collect();
@@ -96,7 +99,7 @@ public final class IngestJob {
             progress.stage(String.format("%d images decoded, %d of them new; %d already in the dataset",
                     accepted.size(), fresh.size(), old.size()));
 
-            Dataset<Row> hashes = spark.createDataFrame(outcomes.filter(o -> o.status() == IngestRules.Status.ACCEPTED)
+            Dataset<Row> hashes = spark.createDataFrame(meta.filter(o -> o.status() == IngestRules.Status.ACCEPTED)
                     .map(o -> org.apache.spark.sql.RowFactory.create(o.imageId(), o.phash())), HASHES);
             if (existing != null) {
                 hashes = hashes.unionByName(existing.select(ImageTable.IMAGE_ID, ImageTable.PHASH));
@@ -109,7 +112,7 @@ public final class IngestJob {
                     plan.labelConflicts().size(), config.ingest().labelConflicts()));
 
             Broadcast<Map<String, DatasetPlanner.Assignment>> assignments = jsc.broadcast(plan.bySourcePath());
-            JavaRDD<IngestRules.Outcome> decided = outcomes.map(o -> decide(o, assignments.value()));
+            JavaRDD<IngestRules.Outcome> decided = meta.map(o -> decide(o, assignments.value()));
             Map<String, Long> counts = decided.map(o -> IngestReport.countKey(o, split(o, assignments.value())))
                     .countByValue();
 
@@ -121,7 +124,8 @@ public final class IngestJob {
             Timestamp now = Timestamp.from(Instant.now());
             if (!fresh.isEmpty()) {
                 // The commit point: one folder rename makes the whole run visible at once.
-                commit(storage, spark.createDataFrame(decided.filter(o -> o.status() == IngestRules.Status.ACCEPTED)
+                commit(storage, spark.createDataFrame(outcomes.map(o -> decide(o, assignments.value()))
+                                .filter(o -> o.status() == IngestRules.Status.ACCEPTED)
                                 .map(o -> ImageTable.imageRow(o, assignments.value().get(o.sourcePath()), classes, now)),
                         ImageTable.IMAGES), Storage.child(imagesDir, runFolder), true);
             }
@@ -136,6 +140,7 @@ public final class IngestJob {
             return report;
         } finally {
             outcomes.unpersist(false);
+            meta.unpersist(false);
         }
     }
 

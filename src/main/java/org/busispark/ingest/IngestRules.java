@@ -56,6 +56,12 @@ public final class IngestRules {
                     null, phash, patientId);
         }
 
+        /** Without the image and mask bytes: what every decision and count needs. */
+        public Outcome withoutBytes() {
+            return new Outcome(status, sourcePath, label, reason, detail, size, imageId, shape, null, null, null, phash,
+                    patientId);
+        }
+
         /** Without the decoded pixels (the PNG keeps them), for caching many outcomes. */
         public Outcome withoutPixels() {
             return image == null ? this : new Outcome(status, sourcePath, label, reason, detail, size, imageId, shape,

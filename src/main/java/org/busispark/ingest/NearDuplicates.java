@@ -7,10 +7,13 @@ import org.apache.spark.sql.Row;
 import java.util.ArrayList;
 import java.util.List;
 
+import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.explode;
 import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.shiftRightUnsigned;
+import static org.apache.spark.sql.functions.struct;
 
 /**
  * Finds pairs of images whose perceptual hashes differ in at most {@code d} bits without comparing all pairs:
@@ -28,17 +31,20 @@ public final class NearDuplicates {
      * @return distinct id pairs (smaller id first) within {@code maxDistance} bits, excluding self-pairs
      */
     public static List<String[]> edges(Dataset<Row> hashes, int maxDistance) {
-        Dataset<Row> distinct = hashes.select(col(ImageTable.IMAGE_ID), col(ImageTable.PHASH)).distinct();
         int bands = maxDistance + 1;
-        Dataset<Row> banded = null;
+        Column[] keys = new Column[bands];
         for (int b = 0; b < bands; b++) {
             int lo = 1 + b * BITS / bands;
             int hi = 1 + (b + 1) * BITS / bands;
-            Column key = shiftRightUnsigned(col(ImageTable.PHASH), lo).bitwiseAND(lit((1L << (hi - lo)) - 1));
-            Dataset<Row> band = distinct.select(lit(b).as("band"), key.as("key"), col(ImageTable.IMAGE_ID).as("id"),
-                    col(ImageTable.PHASH).as("h"));
-            banded = banded == null ? band : banded.unionAll(band);
+            keys[b] = struct(lit(b).as("band"),
+                    shiftRightUnsigned(col("h"), lo).bitwiseAND(lit((1L << (hi - lo)) - 1)).as("key"));
         }
+        // One pass over the hashes emits every (band, key) row; the small result is cached for both join sides.
+        Dataset<Row> banded = hashes.select(col(ImageTable.IMAGE_ID).as("id"), col(ImageTable.PHASH).as("h"))
+                .distinct()
+                .select(col("id"), col("h"), explode(array(keys)).as("b"))
+                .select(col("id"), col("h"), col("b.band").as("band"), col("b.key").as("key"))
+                .cache();
         Dataset<Row> a = banded.as("a");
         Dataset<Row> b = banded.as("b");
         Dataset<Row> pairs = a.join(b, col("a.band").equalTo(col("b.band"))
@@ -51,6 +57,7 @@ public final class NearDuplicates {
         for (Row r : pairs.collectAsList()) {
             out.add(new String[] {r.getString(0), r.getString(1)});
         }
+        banded.unpersist();
         return out;
     }
 }
