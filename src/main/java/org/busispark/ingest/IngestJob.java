@@ -96,8 +96,8 @@ public final class IngestJob {
                     .as(Encoders.STRING()).collectAsList());
             List<DatasetPlanner.NewImage> fresh = accepted.stream()
                     .filter(n -> !known.contains(n.sourcePath() + "|" + n.imageId())).toList();
-            progress.stage(String.format("%d images decoded, %d of them new; %d already in the dataset",
-                    accepted.size(), fresh.size(), old.size()));
+            progress.stage(String.format("%d images decoded (%.0f images/s), %d of them new; %d already in the dataset",
+                    accepted.size(), accepted.size() / progress.elapsedSeconds(), fresh.size(), old.size()));
 
             Dataset<Row> hashes = spark.createDataFrame(meta.filter(o -> o.status() == IngestRules.Status.ACCEPTED)
                     .map(o -> org.apache.spark.sql.RowFactory.create(o.imageId(), o.phash())), HASHES);

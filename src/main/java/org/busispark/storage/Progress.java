@@ -25,7 +25,7 @@ public final class Progress {
 
     public void stage(String message) {
         PrintWriter out = sink;
-        out.printf("%s [%s] %s%n", LocalTime.now().format(CLOCK), stage, message);
+        out.printf("%s [%s +%.1fs] %s%n", LocalTime.now().format(CLOCK), stage, elapsedSeconds(), message);
         out.flush();
     }
 

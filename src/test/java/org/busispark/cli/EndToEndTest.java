@@ -52,8 +52,9 @@ class EndToEndTest {
     @Test
     void runSucceedsAndReportsEveryStage() {
         assertEquals(0, run.code(), run.err());
-        for (String stage : new String[] {"[ingest]", "[train] epoch 1/2", "[train] epoch 2/2", "[evaluate]", "[run]"}) {
-            assertTrue(run.out().contains(stage), "progress shows " + stage);
+        for (String stage : new String[] {"\\[ingest \\+[0-9.]+s] ", "\\[train \\+[0-9.]+s] epoch 1/2 ",
+                "\\[train \\+[0-9.]+s] epoch 2/2 ", "\\[evaluate \\+[0-9.]+s] ", "\\[run \\+[0-9.]+s] "}) {
+            assertTrue(java.util.regex.Pattern.compile(stage).matcher(run.out()).find(), "progress shows " + stage);
         }
     }
 
