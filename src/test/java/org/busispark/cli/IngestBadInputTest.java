@@ -4,8 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.busispark.storage.Json;
-import org.junit.jupiter.api.AfterAll;
+import org.busispark.testing.StopsSpark;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -16,17 +17,11 @@ import java.util.stream.Collectors;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** Ingest over a folder mixing good images with bad input: nothing crashes, nothing is dropped silently. */
+@ExtendWith(StopsSpark.class)
 class IngestBadInputTest {
     @TempDir
     Path tmp;
 
-    @AfterAll
-    static void stopSpark() {
-        SparkSession.getActiveSession().foreach(s -> {
-            s.stop();
-            return null;
-        });
-    }
 
     @Test
     void badFilesAreQuarantinedWithReasonsAndCountsReconcile() throws Exception {
@@ -67,7 +62,7 @@ class IngestBadInputTest {
         assertEquals(1, report.get("skippedByReason").get("other-extension").asLong());
         assertEquals(1, report.get("skippedByReason").get("hidden-file").asLong());
 
-        SparkSession spark = SparkSession.builder().master("local[1]").getOrCreate();
+        SparkSession spark = StopsSpark.session();
         Map<String, String> quarantined = spark.read().parquet(out.resolve("quarantine").toString())
                 .collectAsList().stream().collect(Collectors.toMap(
                         (Row row) -> row.getString(0).substring(row.getString(0).lastIndexOf('/') + 1),

@@ -2,12 +2,12 @@ package org.busispark.ingest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
 import org.busispark.cli.BusiCliTest;
 import org.busispark.storage.Json;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.busispark.testing.StopsSpark;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -22,6 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Ingest of the full shared BUSI folder: duplicates found, conflicts reported, and no leakage across splits. */
+@ExtendWith(StopsSpark.class)
 class BusiIngestTest {
     private static final Path BUSI = Path.of("../shared/data/Dataset_BUSI_with_GT");
     @TempDir
@@ -36,17 +37,10 @@ class BusiIngestTest {
                 "--output", out.toString());
         assertEquals(0, r.code(), r.err());
         report = Json.tree(Files.readString(out.resolve("ingest-report.json")));
-        rows = SparkSession.builder().master("local[2]").getOrCreate().read().parquet(out.resolve("images").toString())
+        rows = StopsSpark.session().read().parquet(out.resolve("images").toString())
                 .select("source_path", "label", "split", "dup_group").collectAsList();
     }
 
-    @AfterAll
-    static void stopSpark() {
-        SparkSession.getActiveSession().foreach(s -> {
-            s.stop();
-            return null;
-        });
-    }
 
     @Test
     void everyImageIsAcceptedAndCountsReconcile() {
@@ -62,7 +56,7 @@ class BusiIngestTest {
                 Collectors.mapping(r -> r.getString(2), Collectors.collectingAndThen(Collectors.toSet(), s -> (long) s.size()))));
         splitsPerGroup.forEach((g, n) -> assertEquals(1L, n, "group " + g));
         assertTrue(splitsPerGroup.size() < 662, "some images were grouped");
-        long viaSpark = SparkSession.builder().getOrCreate().read().parquet(out.resolve("images").toString())
+        long viaSpark = StopsSpark.session().read().parquet(out.resolve("images").toString())
                 .groupBy("dup_group").agg(countDistinct("split").as("n")).where("n > 1").count();
         assertEquals(0, viaSpark);
     }
@@ -107,7 +101,7 @@ class BusiIngestTest {
         JsonNode again = Json.tree(Files.readString(out.resolve("ingest-report.json")));
         assertEquals(0, again.get("accepted").asLong());
         assertEquals(662, again.get("skippedByReason").get("already-ingested").asLong());
-        assertEquals(662, SparkSession.builder().master("local[2]").getOrCreate().read()
+        assertEquals(662, StopsSpark.session().read()
                 .parquet(out.resolve("images").toString()).count());
     }
 }

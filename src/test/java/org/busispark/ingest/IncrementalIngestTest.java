@@ -2,11 +2,11 @@ package org.busispark.ingest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
 import org.busispark.cli.BusiCliTest;
 import org.busispark.storage.Json;
-import org.junit.jupiter.api.AfterAll;
+import org.busispark.testing.StopsSpark;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -20,17 +20,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Adding images to an archive and ingesting again adds only them, and never moves or rewrites old rows. */
+@ExtendWith(StopsSpark.class)
 class IncrementalIngestTest {
     @TempDir
     Path tmp;
 
-    @AfterAll
-    static void stopSpark() {
-        SparkSession.getActiveSession().foreach(s -> {
-            s.stop();
-            return null;
-        });
-    }
 
     private static void copyClass(String cls, Path archive) throws Exception {
         Path target = Files.createDirectories(archive.resolve(cls));
@@ -42,7 +36,7 @@ class IncrementalIngestTest {
     }
 
     private static Map<String, String> splitAndGroup(Path images) {
-        List<Row> rows = SparkSession.builder().master("local[2]").getOrCreate().read().parquet(images.toString())
+        List<Row> rows = StopsSpark.session().read().parquet(images.toString())
                 .select("source_path", "split", "dup_group").collectAsList();
         return rows.stream().collect(Collectors.toMap(r -> r.getString(0), r -> r.getString(1) + "/" + r.getString(2)));
     }

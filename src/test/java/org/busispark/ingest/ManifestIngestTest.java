@@ -2,11 +2,11 @@ package org.busispark.ingest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
 import org.busispark.cli.BusiCliTest;
 import org.busispark.storage.Json;
-import org.junit.jupiter.api.AfterAll;
+import org.busispark.testing.StopsSpark;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -20,18 +20,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+@ExtendWith(StopsSpark.class)
 class ManifestIngestTest {
     private static final Path SAMPLE = Path.of("data/sample/busi");
     @TempDir
     Path tmp;
 
-    @AfterAll
-    static void stopSpark() {
-        SparkSession.getActiveSession().foreach(s -> {
-            s.stop();
-            return null;
-        });
-    }
 
     @Test
     void resolveKeepsPathsInsideTheManifestFolder() {
@@ -99,7 +93,7 @@ class ManifestIngestTest {
         assertEquals(1, q.get("unreadable").asLong());
         assertEquals(1, q.get("unknown-class").asLong());
 
-        List<Row> rows = SparkSession.builder().master("local[2]").getOrCreate().read()
+        List<Row> rows = StopsSpark.session().read()
                 .parquet(out.resolve("images").toString())
                 .select("source_path", "label", "split", "dup_group", "patient_id", "mask").collectAsList();
         Map<String, Row> byName = rows.stream().collect(Collectors.toMap(
