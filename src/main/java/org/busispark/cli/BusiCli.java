@@ -8,6 +8,8 @@ import org.busispark.config.SparkSessions;
 import org.busispark.evaluate.EvaluateJob;
 import org.busispark.ingest.IngestJob;
 import org.busispark.model.ModelLoadException;
+import org.busispark.model.ModelRegistry;
+import org.busispark.model.ModelStore;
 import org.busispark.score.ScoreJob;
 import org.busispark.storage.Progress;
 import org.busispark.storage.Storage;
@@ -41,6 +43,8 @@ public final class BusiCli {
     /** Exit code for a problem the user can fix: bad configuration, missing input, unusable model. */
     static final int USER_ERROR = 2;
     static final int FAILURE = 1;
+    static final String MODEL_HELP = "Model folder, a training output, or a model store's <store>/models/<name> "
+            + "(its latest version) or <store>/models/<name>/<version>.";
 
     public static void main(String[] args) {
         System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
@@ -105,6 +109,15 @@ public final class BusiCli {
         }
 
         abstract void run(SparkSession spark, BusiConfig config);
+
+        /** Publishes {@code <output>/model} (and an evaluation, unless null) when busi.store.uri is set. */
+        void publish(SparkSession spark, BusiConfig config, String evaluationDir) {
+            BusiConfig.Store store = config.store();
+            if (store.enabled()) {
+                ModelRegistry.publish(new Storage(spark.sparkContext().hadoopConfiguration()), store.uri(),
+                        store.modelName(), Storage.child(output, ModelStore.MODEL_DIR), evaluationDir);
+            }
+        }
     }
 
     @Command(name = "ingest", mixinStandardHelpOptions = true,
@@ -123,7 +136,8 @@ public final class BusiCli {
 
     @Command(name = "train", mixinStandardHelpOptions = true,
             description = {"Train a ResNet on an ingested dataset with Spark parameter averaging.",
-                    "Writes <output>/model/model.zip, <output>/model/model-card.json and <output>/history/."})
+                    "Writes <output>/model/model.zip, <output>/model/model-card.json and <output>/history/.",
+                    "With busi.store.uri set, also publishes the model as a new version of <store>/models/<name>."})
     static final class Train extends Stage {
         @Option(names = "--data", required = true, paramLabel = "URI", description = "Dataset written by `busi ingest`.")
         String data;
@@ -131,6 +145,7 @@ public final class BusiCli {
         @Override
         void run(SparkSession spark, BusiConfig config) {
             TrainJob.run(spark, config, data, output);
+            publish(spark, config, null);
         }
     }
 
@@ -138,7 +153,7 @@ public final class BusiCli {
             description = {"Measure a model on labelled images: accuracy, average loss, macro-F1, per-class metrics "
                     + "and the confusion matrix.", "Writes <output>/metrics.json and <output>/predictions/."})
     static final class Evaluate extends Stage {
-        @Option(names = "--model", required = true, paramLabel = "URI", description = "Model folder (or a training output).")
+        @Option(names = "--model", required = true, paramLabel = "URI", description = MODEL_HELP)
         String model;
         @Option(names = "--data", required = true, paramLabel = "URI",
                 description = "An ingested dataset, or a folder with benign/, malignant/, normal/ subfolders.")
@@ -156,7 +171,7 @@ public final class BusiCli {
             description = {"Predict every image under a folder tree (labels not needed) or an ingested dataset.",
                     "Writes <output>/predictions/ (Parquet) and <output>/score-report.json."})
     static final class Score extends Stage {
-        @Option(names = "--model", required = true, paramLabel = "URI", description = "Model folder (or a training output).")
+        @Option(names = "--model", required = true, paramLabel = "URI", description = MODEL_HELP)
         String model;
         @Option(names = "--input", required = true, paramLabel = "URI", description = "Images to score.")
         String input;
@@ -169,7 +184,9 @@ public final class BusiCli {
 
     @Command(name = "run", mixinStandardHelpOptions = true,
             description = {"Ingest, train and evaluate in one Spark job.",
-                    "Writes <output>/dataset/, <output>/model/, <output>/history/ and <output>/evaluation/metrics.json."})
+                    "Writes <output>/dataset/, <output>/model/, <output>/history/ and <output>/evaluation/metrics.json.",
+                    "With busi.store.uri set, also publishes the model and its evaluation as a new version of "
+                            + "<store>/models/<name>."})
     static final class Run extends Stage {
         static final String DATASET = "dataset";
         static final String EVALUATION = "evaluation";
@@ -184,6 +201,7 @@ public final class BusiCli {
             IngestJob.run(spark, config, input, under.apply(DATASET));
             TrainJob.run(spark, config, under.apply(DATASET), output);
             EvaluateJob.run(spark, config, output, under.apply(DATASET), null, under.apply(EVALUATION));
+            publish(spark, config, under.apply(EVALUATION));
             progress.done("all stages finished; outputs under " + Storage.normalize(output));
         }
     }

@@ -7,7 +7,7 @@ import java.util.Map;
  * The application's whole configuration, typed and immutable. Built once by {@link ConfigLoader} from
  * reference.conf, a deployment file and command-line overrides; everything else receives the part it needs.
  */
-public record BusiConfig(Spark spark, Ingest ingest, Augment augment, Model model, Train train)
+public record BusiConfig(Spark spark, Ingest ingest, Augment augment, Model model, Train train, Store store)
         implements java.io.Serializable {
 
     public record Spark(String master, String appName, Map<String, String> properties)
@@ -41,4 +41,11 @@ public record BusiConfig(Spark spark, Ingest ingest, Augment augment, Model mode
     public record Train(int epochs, String optimizer, double learningRate, double weightDecay,
                         int batchSizePerWorker, int averagingFrequency, int workers, String storageLevel,
                         long seed) implements java.io.Serializable {}
+
+    /** Where `busi train` and `busi run` publish versioned models; an empty uri publishes nothing. */
+    public record Store(String uri, String modelName) implements java.io.Serializable {
+        public boolean enabled() {
+            return !uri.isEmpty();
+        }
+    }
 }

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 
 /**
  * Builds {@link BusiConfig} from, in increasing priority: reference.conf on the classpath, an optional
@@ -27,6 +28,8 @@ public final class ConfigLoader {
     private static final Set<String> LABEL_CONFLICT_POLICIES = Set.of("keep-in-train", "drop");
     private static final Set<String> OPTIMIZERS = Set.of("adabelief", "adam");
     private static final Set<String> ARCHITECTURES = Set.of("resnet18", "resnet34", "resnet50");
+    /** A model name is one folder of the store; a leading '.' or '_' would hide it from Hadoop's listings. */
+    private static final Pattern MODEL_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
 
     private ConfigLoader() {}
 
@@ -134,7 +137,13 @@ public final class ConfigLoader {
                 r.range("busi.train.weight-decay", 0, 1), r.positiveInt("busi.train.batch-size-per-worker"),
                 r.positiveInt("busi.train.averaging-frequency"), r.rangeInt("busi.train.workers", 0, 100_000),
                 r.storageLevel("busi.train.storage-level"), r.longValue("busi.train.seed"));
-        return new BusiConfig(spark, ingest, augment, model, train);
+        String modelName = r.string("busi.store.model-name");
+        if (!MODEL_NAME.matcher(modelName).matches()) {
+            throw new BusiConfigException("Setting busi.store.model-name must be a folder name of letters, digits, "
+                    + "'.', '_' and '-' starting with a letter or digit, got '" + modelName + "'");
+        }
+        BusiConfig.Store store = new BusiConfig.Store(r.optionalString("busi.store.uri").strip(), modelName);
+        return new BusiConfig(spark, ingest, augment, model, train, store);
     }
 
     /** Typed getters that turn Typesafe's exceptions into messages naming the key and the expectation. */
@@ -159,8 +168,13 @@ public final class ConfigLoader {
             }
         }
 
+        /** A string that may be empty: "" switches a feature off. */
+        String optionalString(String key) {
+            return get(key, "a string", () -> c.getString(key));
+        }
+
         String string(String key) {
-            String v = get(key, "a string", () -> c.getString(key));
+            String v = optionalString(key);
             if (v.isBlank()) {
                 throw new BusiConfigException("Setting " + key + " must not be empty");
             }

@@ -26,11 +26,18 @@ public final class ModelStore {
         storage.commitFolder(staging, modelDir);
     }
 
-    /** Accepts a model folder, a training output holding {@code model/}, or the model.zip itself. */
+    /**
+     * Accepts a model folder, a training output holding {@code model/}, the model.zip itself, or a model store's
+     * {@code <store>/models/<name>} (its latest version) or version folder ({@link ModelRegistry}).
+     */
     public static String resolveDir(Storage storage, String uri) {
         String u = Storage.normalize(uri);
         if (u.endsWith(".zip")) {
             u = u.substring(0, u.lastIndexOf('/'));
+        }
+        String version = ModelRegistry.resolve(storage, u);
+        if (version != null) {
+            return version;
         }
         if (storage.exists(Storage.child(u, MODEL_FILE))) {
             return u;
@@ -39,7 +46,8 @@ public final class ModelStore {
             return Storage.child(u, MODEL_DIR);
         }
         throw new ModelLoadException("No model found at " + uri + ": expected " + MODEL_FILE + " and " + CARD_FILE
-                + " in that folder or in its '" + MODEL_DIR + "/' subfolder");
+                + " in that folder or in its '" + MODEL_DIR + "/' subfolder, or a model store's <store>/"
+                + ModelRegistry.MODELS_DIR + "/<name> with a '" + ModelRegistry.LATEST + "' file");
     }
 
     public static ModelCard readCard(Storage storage, String dir) {

@@ -3,12 +3,20 @@ package org.busispark.storage;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.FileUtil;
+import org.apache.hadoop.fs.LocatedFileStatus;
+import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RemoteIterator;
 
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
@@ -45,6 +53,16 @@ public final class Storage {
         return io(() -> fs(uri).exists(new Path(uri)));
     }
 
+    public boolean isFile(String uri) {
+        return io(() -> {
+            try {
+                return fs(uri).getFileStatus(new Path(uri)).isFile();
+            } catch (FileNotFoundException e) {
+                return false;
+            }
+        });
+    }
+
     public byte[] readBytes(String uri) {
         return io(() -> {
             try (InputStream in = fs(uri).open(new Path(uri))) {
@@ -66,18 +84,61 @@ public final class Storage {
      * upload completes; other file systems get a hidden temporary file renamed into place.
      */
     public void writeBytes(String uri, byte[] bytes) {
+        write(uri, out -> out.write(bytes));
+    }
+
+    /** Copies one file, streaming, with the same all-or-nothing visibility as {@link #writeBytes}. */
+    public void copy(String fromUri, String toUri) {
+        write(toUri, out -> {
+            try (InputStream in = fs(fromUri).open(new Path(fromUri))) {
+                in.transferTo(out);
+            }
+        });
+    }
+
+    /**
+     * The files under {@code dir}, recursively, by path relative to it, with their sizes. Hidden names (starting
+     * with '.' or '_': checksums, staging folders, markers such as _SUCCESS) are left out, as Hadoop's readers do.
+     */
+    public Map<String, Long> listFiles(String dir) {
+        return io(() -> {
+            FileSystem fs = fs(dir);
+            String root = fs.makeQualified(new Path(dir)).toUri().getPath() + "/";
+            Map<String, Long> out = new TreeMap<>();
+            RemoteIterator<LocatedFileStatus> it = fs.listFiles(new Path(dir), true);
+            while (it.hasNext()) {
+                LocatedFileStatus f = it.next();
+                String relative = f.getPath().toUri().getPath().substring(root.length());
+                if (Arrays.stream(relative.split("/")).noneMatch(n -> n.startsWith(".") || n.startsWith("_"))) {
+                    out.put(relative, f.getLen());
+                }
+            }
+            return out;
+        });
+    }
+
+    private interface Body {
+        void writeTo(FSDataOutputStream out) throws IOException;
+    }
+
+    private void write(String uri, Body body) {
         io(() -> {
             Path target = new Path(uri);
             FileSystem fs = fs(uri);
             if (isObjectStore(fs)) {
                 try (FSDataOutputStream out = fs.create(target, true)) {
-                    out.write(bytes);
+                    body.writeTo(out);
                 }
                 return null;
             }
             Path tmp = new Path(target.getParent(), "." + target.getName() + ".tmp-" + UUID.randomUUID());
             try (FSDataOutputStream out = fs.create(tmp, false)) {
-                out.write(bytes);
+                body.writeTo(out);
+            }
+            if (fs.getScheme().equals("hdfs")) {
+                // One NameNode operation replaces the file: a reader never finds it missing (a `latest` pointer).
+                FileUtil.rename(fs, tmp, target, Options.Rename.OVERWRITE);
+                return null;
             }
             if (fs.exists(target) && !fs.delete(target, false)) {
                 throw new IOException("Cannot replace " + target);

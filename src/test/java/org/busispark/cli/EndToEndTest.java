@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.busispark.storage.Json;
+import org.busispark.storage.Storage;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -14,12 +15,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The README's main job on the committed BUSI sample, shortened to two epochs, through the real CLI and
- * local Spark: every stage's outputs exist and the metrics agree with the confusion matrix.
+ * local Spark: every stage's outputs exist, the metrics agree with the confusion matrix, and the model and its
+ * evaluation are published to a model store that scoring then loads by name.
  */
 class EndToEndTest {
     private static final String SAMPLE = "data/sample/busi";
@@ -30,7 +35,7 @@ class EndToEndTest {
     @BeforeAll
     static void runPipeline() {
         run = BusiCliTest.run("run", "--conf", "conf/local.conf", "-Dbusi.train.epochs=2",
-                "--input", SAMPLE, "--output", out.toString());
+                "-Dbusi.store.uri=" + out.resolve("store"), "--input", SAMPLE, "--output", out.toString());
     }
 
     @AfterAll
@@ -53,7 +58,8 @@ class EndToEndTest {
     void runSucceedsAndReportsEveryStage() {
         assertEquals(0, run.code(), run.err());
         for (String stage : new String[] {"\\[ingest \\+[0-9.]+s] ", "\\[train \\+[0-9.]+s] epoch 1/2 ",
-                "\\[train \\+[0-9.]+s] epoch 2/2 ", "\\[evaluate \\+[0-9.]+s] ", "\\[run \\+[0-9.]+s] "}) {
+                "\\[train \\+[0-9.]+s] epoch 2/2 ", "\\[evaluate \\+[0-9.]+s] ", "\\[publish \\+[0-9.]+s] ",
+                "\\[run \\+[0-9.]+s] "}) {
             assertTrue(java.util.regex.Pattern.compile(stage).matcher(run.out()).find(), "progress shows " + stage);
         }
     }
@@ -146,5 +152,37 @@ class EndToEndTest {
         for (Row row : rows) {
             assertEquals(1.0, row.getFloat(0) + row.getFloat(1) + row.getFloat(2), 1e-4);
         }
+    }
+
+    /** `run` publishes model and evaluation, `score` loads the store's latest, `train` publishes the model alone. */
+    @Test
+    void runPublishesToTheStoreThatScoreAndTrainUse() throws IOException {
+        assertEquals(0, run.code(), run.err());
+        Path model = out.resolve("store/models/busi-resnet");
+        String published = Files.readString(model.resolve("latest")).strip();
+        assertTrue(run.out().contains("as version " + published), run.out());
+        Path version = model.resolve(published);
+        for (String f : new String[] {"_COMMITTED", "model.zip", "model-card.json", "metrics.json", "report.html",
+                "plots/confusion-matrix.png", "predictions", "metrics"}) {
+            assertTrue(Files.exists(version.resolve(f)), f + " in " + version);
+        }
+        assertArrayEquals(Files.readAllBytes(out.resolve("model/model.zip")), Files.readAllBytes(version.resolve("model.zip")));
+
+        Path score = out.resolve("score-latest");
+        BusiCliTest.Result r = BusiCliTest.run("score", "--conf", "conf/local.conf", "--model", model.toString(),
+                "--input", SAMPLE + "/normal", "--output", score.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode report = json(score.resolve("score-report.json"));
+        assertEquals(Storage.normalize(version.toString()), report.get("model").asText());
+        assertEquals(20, report.get("scored").asLong());
+
+        r = BusiCliTest.run("train", "--conf", "conf/local.conf", "-Dbusi.train.epochs=1",
+                "-Dbusi.store.uri=" + out.resolve("store"), "--data", out.resolve("dataset").toString(),
+                "--output", out.resolve("retrain").toString());
+        assertEquals(0, r.code(), r.err());
+        String retrained = Files.readString(model.resolve("latest")).strip();
+        assertNotEquals(published, retrained);
+        assertTrue(Files.exists(model.resolve(retrained + "/model.zip")));
+        assertFalse(Files.exists(model.resolve(retrained + "/metrics.json")), "train publishes the model alone");
     }
 }

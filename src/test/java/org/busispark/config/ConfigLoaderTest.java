@@ -50,6 +50,8 @@ class ConfigLoaderTest {
                 c.model());
         assertEquals(new BusiConfig.Train(30, "adabelief", 0.001, 0.0001, 16, 5, 0, "MEMORY_AND_DISK_SER", 12345),
                 c.train());
+        assertEquals(new BusiConfig.Store("", "busi-resnet"), c.store());
+        assertFalse(c.store().enabled(), "an empty store uri publishes nothing");
     }
 
     @Test
@@ -90,6 +92,7 @@ class ConfigLoaderTest {
         assertEquals(raw.getDouble("busi.model.width-multiplier"), c.model().widthMultiplier());
         assertEquals(raw.getInt("busi.train.epochs"), c.train().epochs());
         assertEquals(raw.getInt("busi.train.batch-size-per-worker"), c.train().batchSizePerWorker());
+        assertEquals(raw.hasPath("busi.store.uri") ? raw.getString("busi.store.uri") : "", c.store().uri());
         for (var e : raw.getConfig("busi.spark.properties").entrySet()) {
             String key = com.typesafe.config.ConfigUtil.splitPath(e.getKey()).get(0);
             assertEquals(String.valueOf(e.getValue().unwrapped()), c.spark().properties().get(key), key);
@@ -175,5 +178,17 @@ class ConfigLoaderTest {
     @Test
     void unquotedDottedSparkPropertyIsExplained() {
         assertFileRejected("busi.spark.properties { spark.executor.memory = 8g }", "busi.spark.properties", "quote");
+    }
+
+    @Test
+    void storeUriMayBeEmptyOrSetAndModelNameMustBeAFolderName() {
+        BusiConfig c = ConfigLoader.load(null, Map.of("busi.store.uri", "s3a://bucket/busi", "busi.store.model-name", "busi-v2.1"));
+        assertEquals(new BusiConfig.Store("s3a://bucket/busi", "busi-v2.1"), c.store());
+        assertTrue(c.store().enabled());
+        assertFalse(ConfigLoader.load(null, Map.of("busi.store.uri", " ")).store().enabled());
+        assertRejected(() -> ConfigLoader.load(null, Map.of("busi.store.model-name", "../other")),
+                "busi.store.model-name", "../other");
+        assertFileRejected("busi.store.model-name = \"_hidden\"", "busi.store.model-name");
+        assertFileRejected("busi.store.uri = [1]", "busi.store.uri", "a string");
     }
 }

@@ -135,4 +135,9 @@ class HdfsIngestTest {
         assertEquals(List.of("model"), names(fs, dir), "neither staging nor the replaced folder is left");
         assertEquals(List.of("new.txt"), names(fs, target));
     }
+
+    @Test
+    void modelStorePublishesAndLoadsTheLatestVersionOnHdfs() throws Exception {
+        checkModelStore(new Storage(conf), fs, root + "/store", base.resolve("models"));
+    }
 }

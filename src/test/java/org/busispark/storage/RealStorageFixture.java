@@ -7,7 +7,12 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.hadoop.conf.Configuration;
 import org.busispark.cli.BusiCli;
+import org.busispark.model.ModelLoadException;
+import org.busispark.model.ModelRegistry;
+import org.busispark.model.ModelStore;
+import org.busispark.model.TinyModel;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -19,11 +24,14 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -153,5 +161,32 @@ final class RealStorageFixture {
         }
         out.sort(null);
         return out;
+    }
+
+    /**
+     * Publishes two tiny models to {@code store} and loads them back: the model folder follows {@code latest} to
+     * the second, each version loads on its own, and a version whose marker is deleted is refused.
+     */
+    static void checkModelStore(Storage storage, FileSystem fs, String store, java.nio.file.Path local) throws IOException {
+        Storage localStorage = new Storage(new Configuration());
+        String first = TinyModel.save(localStorage, local.resolve("first").toString(), 1);
+        String second = TinyModel.save(localStorage, local.resolve("second").toString(), 2);
+        String v1 = ModelRegistry.publish(storage, store, "busi-resnet", first, null);
+        String v2 = ModelRegistry.publish(storage, store, "busi-resnet", second, null);
+        String model = ModelRegistry.modelUri(store, "busi-resnet");
+
+        assertEquals(new TreeSet<>(List.of(v1, v2, "latest")), new TreeSet<>(names(fs, model)));
+        assertEquals(v2, storage.readText(model + "/latest").strip());
+        assertEquals(List.of("_COMMITTED", "model-card.json", "model.zip"), names(fs, model + "/" + v2),
+                "nothing but the version's files");
+        ModelStore.LoadedModel latest = ModelStore.load(storage, model, TinyModel.CLASSES);
+        assertEquals(model + "/" + v2, latest.dir());
+        assertArrayEquals(localStorage.readBytes(second + "/model.zip"), latest.zip());
+        assertEquals(1, ModelStore.load(storage, model + "/" + v1, null).model().card().bestEpoch());
+
+        assertTrue(fs.delete(new Path(model + "/" + v1 + "/" + ModelRegistry.COMMITTED), false));
+        ModelLoadException e = assertThrows(ModelLoadException.class, () -> ModelStore.load(storage, model + "/" + v1, null));
+        assertTrue(e.getMessage().contains(model + "/" + v1) && e.getMessage().contains("_COMMITTED"), e.getMessage());
+        assertEquals(latest.dir(), ModelStore.load(storage, model, null).dir());
     }
 }

@@ -13,6 +13,7 @@ import org.jclouds.blobstore.TransientApiMetadata;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.net.URI;
 import java.util.ArrayList;
@@ -179,5 +180,10 @@ class S3IngestTest {
         assertEquals(List.of("model"), names(fs, dir), "neither staging nor the replaced folder is left");
         assertEquals(List.of("new.txt"), names(fs, target));
         assertTrue(fs.exists(new Path(target + "/new.txt")));
+    }
+
+    @Test
+    void modelStorePublishesAndLoadsTheLatestVersionOnS3(@TempDir java.nio.file.Path local) throws Exception {
+        checkModelStore(new Storage(conf), fs, "s3a://" + BUCKET + "/store", local);
     }
 }
