@@ -99,10 +99,11 @@ public final class IngestJob {
             progress.stage(String.format("%d images decoded (%.0f images/s), %d of them new; %d already in the dataset",
                     accepted.size(), accepted.size() / progress.elapsedSeconds(), fresh.size(), old.size()));
 
-            Dataset<Row> hashes = spark.createDataFrame(meta.filter(o -> o.status() == IngestRules.Status.ACCEPTED)
-                    .map(o -> org.apache.spark.sql.RowFactory.create(o.imageId(), o.phash())), HASHES);
+            JavaPairRDD<String, Long> hashes = meta.filter(o -> o.status() == IngestRules.Status.ACCEPTED)
+                    .mapToPair(o -> new Tuple2<>(o.imageId(), o.phash()));
             if (existing != null) {
-                hashes = hashes.unionByName(existing.select(ImageTable.IMAGE_ID, ImageTable.PHASH));
+                hashes = hashes.union(existing.select(ImageTable.IMAGE_ID, ImageTable.PHASH).javaRDD()
+                        .mapToPair(r -> new Tuple2<>(r.getString(0), r.getLong(1))));
             }
             int distance = config.ingest().nearDuplicateDistance();
             List<String[]> edges = NearDuplicates.edges(hashes, distance);
@@ -130,7 +131,7 @@ public final class IngestJob {
                         ImageTable.IMAGES), Storage.child(imagesDir, runFolder), true);
             }
             IngestReport report = IngestReport.build(runId, Storage.normalize(input), counts, config.ingest(), plan,
-                    datasetPerSplit(spark, imagesDir));
+                    datasetPerSplit(old, fresh, plan));
             storage.writeText(Storage.child(output, ImageTable.REPORT_FILE), Json.write(report));
             storage.writeText(Storage.child(output, "reports/" + runId + ".json"), Json.write(report));
             progress.stage(String.format("seen %d files: %d accepted, %d quarantined, %d skipped",
@@ -143,10 +144,6 @@ public final class IngestJob {
             meta.unpersist(false);
         }
     }
-
-    private static final org.apache.spark.sql.types.StructType HASHES = new org.apache.spark.sql.types.StructType()
-            .add(ImageTable.IMAGE_ID, org.apache.spark.sql.types.DataTypes.StringType, false)
-            .add(ImageTable.PHASH, org.apache.spark.sql.types.DataTypes.LongType, false);
 
     /** Applies the plan: already-ingested images become skipped, dropped ones quarantined. */
     private static IngestRules.Outcome decide(IngestRules.Outcome o, Map<String, DatasetPlanner.Assignment> plan) {
@@ -175,13 +172,17 @@ public final class IngestJob {
         storage.commitFolder(staging, target);
     }
 
-    private static Map<String, Map<String, Long>> datasetPerSplit(SparkSession spark, String imagesDir) {
+    /** Images per split and label in the whole dataset after this run: the old rows plus the new ones kept. */
+    private static Map<String, Map<String, Long>> datasetPerSplit(List<DatasetPlanner.OldImage> old,
+                                                                  List<DatasetPlanner.NewImage> fresh,
+                                                                  DatasetPlanner.Plan plan) {
         Map<String, Map<String, Long>> out = new TreeMap<>();
-        if (!new Storage(spark.sparkContext().hadoopConfiguration()).exists(imagesDir)) {
-            return out;
-        }
-        for (Row r : spark.read().parquet(imagesDir).groupBy(ImageTable.SPLIT, ImageTable.LABEL).count().collectAsList()) {
-            out.computeIfAbsent(r.getString(0), k -> new TreeMap<>()).put(r.getString(1), r.getLong(2));
+        old.forEach(o -> out.computeIfAbsent(o.split(), k -> new TreeMap<>()).merge(o.label(), 1L, Long::sum));
+        for (DatasetPlanner.NewImage n : fresh) {
+            String split = plan.bySourcePath().get(n.sourcePath()).split();
+            if (split != null) {
+                out.computeIfAbsent(split, k -> new TreeMap<>()).merge(n.label(), 1L, Long::sum);
+            }
         }
         return out;
     }
