@@ -300,4 +300,29 @@ class ImageCodecTest {
         String b = ImageCodec.contentHash(new DecodedImage(3, 2, px, 1, "png"));
         assertNotEquals(a, b);
     }
+
+    /** CMYK JPEGs (print workflows, some PACS exports) decode through TwelveMonkeys: K=0 is white, K=200 dark. */
+    @Test
+    void cmykJpegDecodesToGray() throws Exception {
+        java.awt.color.ColorSpace cmyk = com.twelvemonkeys.imageio.color.ColorSpaces.getColorSpace(
+                com.twelvemonkeys.imageio.color.ColorSpaces.CS_GENERIC_CMYK);
+        java.awt.image.ColorModel cm = new java.awt.image.ComponentColorModel(cmyk, false, false,
+                java.awt.Transparency.OPAQUE, java.awt.image.DataBuffer.TYPE_BYTE);
+        java.awt.image.WritableRaster raster = cm.createCompatibleWritableRaster(64, 48);
+        for (int y = 0; y < 48; y++) {
+            for (int x = 0; x < 64; x++) {
+                raster.setSample(x, y, 3, x < 32 ? 0 : 200);
+            }
+        }
+        java.io.ByteArrayOutputStream jpg = new java.io.ByteArrayOutputStream();
+        javax.imageio.ImageWriter writer = javax.imageio.ImageIO.getImageWritersByFormatName("jpeg").next();
+        try (var out = javax.imageio.ImageIO.createImageOutputStream(jpg)) {
+            writer.setOutput(out);
+            writer.write(new BufferedImage(cm, raster, false, null));
+        }
+        DecodedImage d = ImageCodec.decode(jpg.toByteArray(), 1, 1L << 30);
+        assertEquals("jpeg", d.format());
+        assertEquals(255, d.gray()[10 * 64 + 5] & 0xff, 3);
+        assertEquals(255 * (255 - 200) / 255.0, d.gray()[10 * 64 + 50] & 0xff, 6);
+    }
 }
