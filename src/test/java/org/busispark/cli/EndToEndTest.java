@@ -137,6 +137,30 @@ class EndToEndTest {
                 "--data", SAMPLE, "--output", eval.toString());
         assertEquals(0, r.code(), r.err());
         assertEquals(60, json(eval.resolve("metrics.json")).get("metrics").get("count").asLong());
+        for (String f : new String[] {"report.html", "plots/confusion-matrix.png", "plots/roc-curves.png",
+                "plots/reliability.png", "plots/training-loss.png"}) {
+            assertTrue(Files.size(eval.resolve(f)) > 1000, f);
+        }
+
+        // A manifest beside the images: one line per malignant image, in any folder layout.
+        Path manifest = Path.of(SAMPLE, "..", "eval-manifest.csv").toAbsolutePath().normalize();
+        StringBuilder csv = new StringBuilder("path,label\n");
+        try (var files = Files.list(Path.of(SAMPLE, "malignant"))) {
+            files.filter(p -> !p.getFileName().toString().contains("_mask"))
+                    .forEach(p -> csv.append("busi/malignant/").append(p.getFileName()).append(",malignant\n"));
+        }
+        Files.writeString(manifest, csv.toString());
+        try {
+            Path viaManifest = out.resolve("eval-manifest");
+            r = BusiCliTest.run("evaluate", "--conf", "conf/local.conf", "--model", out.toString(),
+                    "--data", manifest.toString(), "--output", viaManifest.toString());
+            assertEquals(0, r.code(), r.err());
+            JsonNode m = json(viaManifest.resolve("metrics.json")).get("metrics");
+            assertEquals(20, m.get("count").asLong());
+            assertEquals(20, m.get("perClass").get(1).get("support").asLong());
+        } finally {
+            Files.delete(manifest);
+        }
 
         Path score = out.resolve("score");
         r = BusiCliTest.run("score", "--conf", "conf/local.conf", "--model", out.resolve("model").toString(),
