@@ -26,6 +26,8 @@ public final class ConfigLoader {
     /** Free-form maps whose entries are passed through rather than declared in reference.conf. */
     private static final Set<String> OPEN_MAPS = Set.of("busi.spark.properties");
     private static final Set<String> LABEL_CONFLICT_POLICIES = Set.of("keep-in-train", "drop");
+    private static final Set<String> SCHEDULES = Set.of("cosine", "step", "constant");
+    private static final Set<String> CLASS_WEIGHTS = Set.of("balanced", "none");
     private static final Set<String> OPTIMIZERS = Set.of("adabelief", "adam");
     private static final Set<String> ARCHITECTURES = Set.of("resnet18", "resnet34", "resnet50");
     /** A model name is one folder of the store; a leading '.' or '_' would hide it from Hadoop's listings. */
@@ -134,7 +136,11 @@ public final class ConfigLoader {
 
         BusiConfig.Train train = new BusiConfig.Train(r.positiveInt("busi.train.epochs"),
                 r.oneOf("busi.train.optimizer", OPTIMIZERS), r.positiveDouble("busi.train.learning-rate"),
-                r.range("busi.train.weight-decay", 0, 1), r.positiveInt("busi.train.batch-size-per-worker"),
+                r.oneOf("busi.train.schedule", SCHEDULES), r.rangeInt("busi.train.warmup-epochs", 0, 10_000),
+                r.positiveInt("busi.train.step-epochs"), r.range("busi.train.step-gamma", 0, 1),
+                r.range("busi.train.weight-decay", 0, 1), r.oneOf("busi.train.class-weights", CLASS_WEIGHTS),
+                r.rangeInt("busi.train.early-stopping-patience", 0, 10_000),
+                r.positiveInt("busi.train.batch-size-per-worker"),
                 r.positiveInt("busi.train.averaging-frequency"), r.rangeInt("busi.train.workers", 0, 100_000),
                 r.storageLevel("busi.train.storage-level"), r.longValue("busi.train.seed"));
         String modelName = r.string("busi.store.model-name");

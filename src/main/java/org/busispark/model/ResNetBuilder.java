@@ -19,7 +19,10 @@ import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.learning.config.AdaBelief;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
-import org.nd4j.linalg.lossfunctions.LossFunctions;
+import org.nd4j.linalg.lossfunctions.ILossFunction;
+import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * ResNet-18/34 (basic blocks) and ResNet-50 (bottleneck blocks) as a DL4J {@link ComputationGraph}, after
@@ -35,7 +38,12 @@ public final class ResNetBuilder {
     private ResNetBuilder() {}
 
     public static ComputationGraph build(BusiConfig.Model model, BusiConfig.Train train) {
-        ComputationGraph graph = new ComputationGraph(configuration(model, train));
+        return build(model, train, null);
+    }
+
+    /** @param classWeights per-class weights of the cross-entropy, or null for equal weights */
+    public static ComputationGraph build(BusiConfig.Model model, BusiConfig.Train train, double[] classWeights) {
+        ComputationGraph graph = new ComputationGraph(configuration(model, train, classWeights));
         graph.init();
         return graph;
     }
@@ -54,7 +62,8 @@ public final class ResNetBuilder {
         };
     }
 
-    public static ComputationGraphConfiguration configuration(BusiConfig.Model model, BusiConfig.Train train) {
+    public static ComputationGraphConfiguration configuration(BusiConfig.Model model, BusiConfig.Train train,
+                                                              double[] classWeights) {
         boolean bottleneck = model.architecture().equals("resnet50");
         int[] blocks = blocksPerStage(model.architecture());
         ComputationGraphConfiguration.GraphBuilder g = new NeuralNetConfiguration.Builder()
@@ -85,7 +94,9 @@ public final class ResNetBuilder {
             }
         }
         g.addLayer("avg_pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), x);
-        g.addLayer(OUTPUT, new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+        ILossFunction loss = classWeights == null ? new LossMCXENT()
+                : new LossMCXENT(Nd4j.create(classWeights).castTo(DataType.FLOAT));
+        g.addLayer(OUTPUT, new OutputLayer.Builder(loss)
                 .nOut(model.numClasses()).activation(Activation.SOFTMAX).weightInit(WeightInit.XAVIER).build(),
                 "avg_pool");
         g.setOutputs(OUTPUT);
@@ -138,8 +149,8 @@ public final class ResNetBuilder {
 
     static IUpdater updater(BusiConfig.Train train) {
         return switch (train.optimizer()) {
-            case "adabelief" -> new AdaBelief.Builder().learningRate(train.learningRate()).build();
-            case "adam" -> new Adam(train.learningRate());
+            case "adabelief" -> new AdaBelief.Builder().learningRateSchedule(LearningRates.schedule(train)).build();
+            case "adam" -> new Adam(LearningRates.schedule(train));
             default -> throw new IllegalArgumentException("Unknown optimizer " + train.optimizer());
         };
     }

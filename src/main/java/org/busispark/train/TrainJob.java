@@ -83,7 +83,11 @@ public final class TrainJob {
             Normalization norm = normalization(trainRows, pre);
             progress.stage(String.format("normalisation from the train split: mean %.4f, std %.4f", norm.mean(), norm.std()));
 
-            ComputationGraph graph = ResNetBuilder.build(modelCfg, trainCfg);
+            double[] weights = classWeights(trainCfg, modelCfg.classes(), perClass);
+            if (weights != null) {
+                progress.stage("class weights of the loss " + java.util.Arrays.toString(weights) + " for " + modelCfg.classes());
+            }
+            ComputationGraph graph = ResNetBuilder.build(modelCfg, trainCfg, weights);
             progress.stage(String.format("%s, width x%.2f, input %dx%dx%d: %,d parameters", modelCfg.architecture(),
                     modelCfg.widthMultiplier(), modelCfg.channels(), modelCfg.inputSize(), modelCfg.inputSize(),
                     graph.numParams()));
@@ -108,6 +112,9 @@ public final class TrainJob {
             for (int epoch = 1; epoch <= trainCfg.epochs(); epoch++) {
                 long start = System.nanoTime();
                 final int ep = epoch;
+                // The learning-rate schedule is keyed by the configuration's epoch count, which travels to the workers.
+                sparkGraph.getNetwork().getConfiguration().setEpochCount(epoch - 1);
+                double learningRate = sparkGraph.getNetwork().getLearningRate(ResNetBuilder.OUTPUT);
                 JavaRDD<DataSet> batch = trainRows.mapPartitions(rows -> examples.epoch(rows, ep));
                 sparkGraph.fit(batch);
                 double trainSeconds = (System.nanoTime() - start) / 1e9;
@@ -118,7 +125,7 @@ public final class TrainJob {
                 double seconds = (System.nanoTime() - start) / 1e9;
                 EpochRecord rec = new EpochRecord(epoch, trainLoss, val == null ? Double.NaN : val.averageLoss(),
                         val == null ? Double.NaN : val.accuracy(), val == null ? Double.NaN : val.macroF1(),
-                        trainCfg.learningRate(), trainCount / trainSeconds, seconds);
+                        learningRate, trainCount / trainSeconds, seconds);
                 history.add(rec);
                 // Without a validation split the last epoch is kept; ties go to the later epoch.
                 double score = val == null ? epoch : val.macroF1();
@@ -128,11 +135,17 @@ public final class TrainJob {
                     bestMetrics = val;
                     bestZip = TrainedModel.toZip(net, true);
                 }
-                progress.stage(String.format("epoch %d/%d  train loss %.4f  val loss %.4f  val acc %.3f  val macro-F1 %.3f"
-                                + "  %.1f img/s  %.1f s%s", epoch, trainCfg.epochs(), trainLoss, rec.validationLoss(),
-                        rec.validationAccuracy(), rec.validationMacroF1(), rec.imagesPerSecond(), seconds,
+                progress.stage(String.format("epoch %d/%d  lr %.2e  train loss %.4f  val loss %.4f  val acc %.3f  "
+                                + "val macro-F1 %.3f  %.1f img/s  %.1f s%s", epoch, trainCfg.epochs(), learningRate, trainLoss,
+                        rec.validationLoss(), rec.validationAccuracy(), rec.validationMacroF1(), rec.imagesPerSecond(), seconds,
                         bestEpoch == epoch ? "  (best)" : ""));
                 writeHistory(storage, outputUri, history);
+                int patience = trainCfg.earlyStoppingPatience();
+                if (patience > 0 && val != null && epoch - bestEpoch >= patience && epoch < trainCfg.epochs()) {
+                    progress.stage("early stop: validation macro-F1 has not improved for " + patience
+                            + " epochs since epoch " + bestEpoch);
+                    break;
+                }
             }
 
             ComputationGraph best = TrainedModel.fromZip(bestZip, true);
@@ -151,6 +164,20 @@ public final class TrainJob {
             trainRows.unpersist(false);
             validation.unpersist(false);
         }
+    }
+
+    /** "balanced": n / (k · n_c) per class from the train split, so every class weighs as much in the loss. */
+    static double[] classWeights(BusiConfig.Train cfg, List<String> classes, Map<String, Long> trainPerClass) {
+        if (!cfg.classWeights().equals("balanced")) {
+            return null;
+        }
+        long total = trainPerClass.values().stream().mapToLong(Long::longValue).sum();
+        double[] w = new double[classes.size()];
+        for (int c = 0; c < w.length; c++) {
+            long n = trainPerClass.getOrDefault(classes.get(c), 0L);
+            w[c] = n == 0 ? 1.0 : (double) total / (classes.size() * n);
+        }
+        return w;
     }
 
     private static Metrics evaluate(JavaSparkContext jsc, JavaRDD<ImageInput> inputs, ComputationGraph net,
