@@ -25,6 +25,7 @@ public final class Augmenter implements Serializable {
         SplittableRandom rnd = new SplittableRandom(mix(seed, epoch, imageId));
         Plane src = Plane.reduced(image, size);
         float[] out = src.sample(size, randomGeometry(rnd, src.width(), src.height()));
+        jitter(out, uniform(rnd, -cfg.brightness(), cfg.brightness()), uniform(rnd, 1 - cfg.contrast(), 1 + cfg.contrast()));
         if (rnd.nextDouble() < cfg.blurProbability() && cfg.blurSigmaMax() > 0) {
             gaussianBlur(out, size, 0.1 + rnd.nextDouble() * Math.max(0, cfg.blurSigmaMax() - 0.1));
         }
@@ -40,12 +41,27 @@ public final class Augmenter implements Serializable {
         double ratio = Math.exp(logRatio);
         double cw = Math.min(w, Math.sqrt(area * ratio));
         double ch = Math.min(h, Math.sqrt(area / ratio));
-        double cx = cw / 2 + rnd.nextDouble() * (w - cw);
-        double cy = ch / 2 + rnd.nextDouble() * (h - ch);
+        double cx = cw / 2 + rnd.nextDouble() * (w - cw) + uniform(rnd, -cfg.translate(), cfg.translate()) * w;
+        double cy = ch / 2 + rnd.nextDouble() * (h - ch) + uniform(rnd, -cfg.translate(), cfg.translate()) * h;
         double angle = Math.toRadians(uniform(rnd, -cfg.rotationDegrees(), cfg.rotationDegrees()));
         boolean flipH = rnd.nextDouble() < cfg.horizontalFlip();
         boolean flipV = rnd.nextDouble() < cfg.verticalFlip();
         return Affine.crop(cx, cy, cw, ch, angle, flipH, flipV, size);
+    }
+
+    /** Contrast about the image mean, then a brightness shift, clamped to [0, 1]; in place. */
+    static void jitter(float[] img, double brightness, double contrast) {
+        if (brightness == 0 && contrast == 1) {
+            return;
+        }
+        double mean = 0;
+        for (float v : img) {
+            mean += v;
+        }
+        mean /= img.length;
+        for (int i = 0; i < img.length; i++) {
+            img[i] = (float) Math.max(0, Math.min(1, (img[i] - mean) * contrast + mean + brightness));
+        }
     }
 
     /** Replaces one random rectangle with the image's mean intensity (neutral after normalisation). */

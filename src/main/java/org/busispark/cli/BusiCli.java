@@ -5,8 +5,14 @@ import org.busispark.config.BusiConfig;
 import org.busispark.config.BusiConfigException;
 import org.busispark.config.ConfigLoader;
 import org.busispark.config.SparkSessions;
+import org.busispark.augment.Augmenter;
+import org.busispark.augment.Preprocessor;
 import org.busispark.evaluate.EvaluateJob;
+import org.busispark.ingest.ImageCodec;
+import org.busispark.ingest.ImageSources;
+import org.busispark.ingest.ImageTable;
 import org.busispark.ingest.IngestJob;
+import org.busispark.ingest.Splits;
 import org.busispark.model.ModelLoadException;
 import org.busispark.model.ModelRegistry;
 import org.busispark.model.ModelStore;
@@ -22,6 +28,7 @@ import picocli.CommandLine.Option;
 import java.io.File;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
@@ -38,7 +45,7 @@ import java.util.function.Function;
                 "Paths are Hadoop URIs (file:, hdfs:, s3a:) or local paths. Settings come from reference.conf,",
                 "then --conf FILE, then -Dkey=value (e.g. -Dbusi.train.epochs=20)."},
         subcommands = {BusiCli.Ingest.class, BusiCli.Train.class, BusiCli.Evaluate.class, BusiCli.Score.class,
-                BusiCli.Run.class, CommandLine.HelpCommand.class})
+                BusiCli.Run.class, BusiCli.AugmentPreview.class, CommandLine.HelpCommand.class})
 public final class BusiCli {
     /** Exit code for a problem the user can fix: bad configuration, missing input, unusable model. */
     static final int USER_ERROR = 2;
@@ -203,6 +210,36 @@ public final class BusiCli {
             EvaluateJob.run(spark, config, output, under.apply(DATASET), null, under.apply(EVALUATION));
             publish(spark, config, under.apply(EVALUATION));
             progress.done("all stages finished; outputs under " + Storage.normalize(output));
+        }
+    }
+
+    @Command(name = "augment-preview", mixinStandardHelpOptions = true,
+            description = {"Show what training augmentation does: a grid of training images, each as the model sees it "
+                    + "unaugmented and then in epochs 1, 2, ...", "Writes <output>/augment-preview.png."})
+    static final class AugmentPreview extends Stage {
+        @Option(names = "--data", required = true, paramLabel = "URI", description = "Dataset written by `busi ingest`.")
+        String data;
+        @Option(names = "--images", defaultValue = "6", paramLabel = "N", description = "Training images to show (default 6).")
+        int images;
+        @Option(names = "--epochs", defaultValue = "6", paramLabel = "N", description = "Augmented epochs per image (default 6).")
+        int epochs;
+
+        @Override
+        void run(SparkSession spark, BusiConfig config) {
+            List<org.apache.spark.sql.Row> rows = ImageSources.ingested(spark, Storage.normalize(data), Splits.TRAIN)
+                    .select(ImageTable.IMAGE_ID, ImageTable.IMAGE).orderBy(ImageTable.IMAGE_ID).limit(images).collectAsList();
+            if (rows.isEmpty()) {
+                throw new IllegalArgumentException("No training images in " + data);
+            }
+            int size = config.model().inputSize();
+            byte[] png = org.busispark.augment.AugmentPreview.render(
+                    rows.stream().map(r -> ImageCodec.decodePng((byte[]) r.get(1))).toList(),
+                    rows.stream().map(r -> r.getString(0)).toList(),
+                    new Augmenter(config.augment(), size), new Preprocessor(size, config.model().channels()),
+                    config.train().seed(), epochs);
+            String target = Storage.child(output, "augment-preview.png");
+            new Storage(spark.sparkContext().hadoopConfiguration()).writeBytes(target, png);
+            new Progress("augment-preview").stage(rows.size() + " images x " + epochs + " epochs written to " + target);
         }
     }
 

@@ -23,7 +23,8 @@ public record BusiConfig(Spark spark, Ingest ingest, Augment augment, Model mode
                          String labelConflicts, Split split, long seed) implements java.io.Serializable {}
 
     public record Augment(double cropScaleMin, double cropScaleMax, double cropRatioMin, double cropRatioMax,
-                          double horizontalFlip, double verticalFlip, double rotationDegrees,
+                          double horizontalFlip, double verticalFlip, double rotationDegrees, double translate,
+                          double brightness, double contrast,
                           double blurProbability, double blurSigmaMax,
                           double erasingProbability, double erasingAreaMax) implements java.io.Serializable {}
 

@@ -117,7 +117,8 @@ public final class ConfigLoader {
                 r.fraction("busi.augment.crop-scale-min"), r.fraction("busi.augment.crop-scale-max"),
                 r.positiveDouble("busi.augment.crop-ratio-min"), r.positiveDouble("busi.augment.crop-ratio-max"),
                 r.fraction("busi.augment.horizontal-flip"), r.fraction("busi.augment.vertical-flip"),
-                r.range("busi.augment.rotation-degrees", 0, 180),
+                r.range("busi.augment.rotation-degrees", 0, 180), r.range("busi.augment.translate", 0, 0.5),
+                r.fraction("busi.augment.brightness"), r.fraction("busi.augment.contrast"),
                 r.fraction("busi.augment.blur-probability"), r.range("busi.augment.blur-sigma-max", 0, 10),
                 r.fraction("busi.augment.erasing-probability"), r.fraction("busi.augment.erasing-area-max"));
         r.ordered("busi.augment.crop-scale-min", augment.cropScaleMin(), "busi.augment.crop-scale-max", augment.cropScaleMax());

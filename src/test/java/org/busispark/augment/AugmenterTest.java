@@ -23,7 +23,7 @@ class AugmenterTest {
 
     /** Everything off except the given flip probabilities; the crop keeps the whole image at its own aspect. */
     private static BusiConfig.Augment identity(double aspect, double flipH, double flipV) {
-        return new BusiConfig.Augment(1, 1, aspect, aspect, flipH, flipV, 0, 0, 0, 0, 0);
+        return new BusiConfig.Augment(1, 1, aspect, aspect, flipH, flipV, 0, 0, 0, 0, 0, 0, 0, 0);
     }
 
     private static float[] augment(BusiConfig.Augment cfg, DecodedImage image, int epoch) {
@@ -89,7 +89,7 @@ class AugmenterTest {
     void erasingFillsARectangleWithOneValue() {
         DecodedImage image = ramp(SIZE, SIZE);
         float[] plain = new Preprocessor(SIZE, 1).plain(image);
-        BusiConfig.Augment cfg = new BusiConfig.Augment(1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 0.15);
+        BusiConfig.Augment cfg = new BusiConfig.Augment(1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0.15);
         float[] out = augment(cfg, image, 0);
         java.util.Set<Float> changed = new java.util.HashSet<>();
         int count = 0;
@@ -112,5 +112,21 @@ class AugmenterTest {
         for (float v : img) {
             assertEquals(0.4f, v, 1e-5f);
         }
+    }
+
+    @Test
+    void brightnessShiftsAndContrastScalesAboutTheMean() {
+        float[] img = {0.2f, 0.4f, 0.6f, 0.8f};
+        float[] b = img.clone();
+        Augmenter.jitter(b, 0.1, 1.0);
+        float[] c = img.clone();
+        Augmenter.jitter(c, 0.0, 0.5);
+        for (int i = 0; i < img.length; i++) {
+            assertEquals(img[i] + 0.1f, b[i], 1e-6f);
+            assertEquals(0.5f + (img[i] - 0.5f) * 0.5f, c[i], 1e-6f);
+        }
+        float[] clipped = {0.95f, 0.05f};
+        Augmenter.jitter(clipped, 0.2, 1.0);
+        assertEquals(1f, clipped[0]);
     }
 }

@@ -31,7 +31,7 @@ public class BusiCliTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"ingest", "train", "evaluate", "score", "run"})
+    @ValueSource(strings = {"ingest", "train", "evaluate", "score", "run", "augment-preview"})
     void eachStageHasHelp(String stage) {
         Result r = run(stage, "--help");
         assertEquals(0, r.code());
