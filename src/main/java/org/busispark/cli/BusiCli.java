@@ -148,10 +148,12 @@ public final class BusiCli {
     static final class Train extends Stage {
         @Option(names = "--data", required = true, paramLabel = "URI", description = "Dataset written by `busi ingest`.")
         String data;
+        @Option(names = "--resume", description = "Continue from the newest complete checkpoint under --output.")
+        boolean resume;
 
         @Override
         void run(SparkSession spark, BusiConfig config) {
-            TrainJob.run(spark, config, data, output);
+            TrainJob.run(spark, config, data, output, resume);
             publish(spark, config, null);
         }
     }
@@ -200,13 +202,16 @@ public final class BusiCli {
 
         @Option(names = "--input", required = true, paramLabel = "URI", description = "Folder of labelled images.")
         String input;
+        @Option(names = "--resume", description = "Continue training from the newest complete checkpoint under --output "
+                + "(ingest adds only what is new).")
+        boolean resume;
 
         @Override
         void run(SparkSession spark, BusiConfig config) {
             Progress progress = new Progress("run");
             Function<String, String> under = name -> Storage.child(output, name);
             IngestJob.run(spark, config, input, under.apply(DATASET));
-            TrainJob.run(spark, config, under.apply(DATASET), output);
+            TrainJob.run(spark, config, under.apply(DATASET), output, resume);
             EvaluateJob.run(spark, config, output, under.apply(DATASET), null, under.apply(EVALUATION));
             publish(spark, config, under.apply(EVALUATION));
             progress.done("all stages finished; outputs under " + Storage.normalize(output));

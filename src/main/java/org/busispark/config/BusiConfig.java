@@ -41,7 +41,7 @@ public record BusiConfig(Spark spark, Ingest ingest, Augment augment, Model mode
 
     public record Train(int epochs, String optimizer, double learningRate, String schedule, int warmupEpochs,
                         int stepEpochs, double stepGamma, double weightDecay, String classWeights,
-                        int earlyStoppingPatience, int batchSizePerWorker, int averagingFrequency, int workers,
+                        int earlyStoppingPatience, int checkpointEvery, int batchSizePerWorker, int averagingFrequency, int workers,
                         String storageLevel, long seed) implements java.io.Serializable {}
 
     /** Where `busi train` and `busi run` publish versioned models; an empty uri publishes nothing. */

@@ -141,6 +141,7 @@ public final class ConfigLoader {
                 r.positiveInt("busi.train.step-epochs"), r.range("busi.train.step-gamma", 0, 1),
                 r.range("busi.train.weight-decay", 0, 1), r.oneOf("busi.train.class-weights", CLASS_WEIGHTS),
                 r.rangeInt("busi.train.early-stopping-patience", 0, 10_000),
+                r.rangeInt("busi.train.checkpoint-every", 0, 10_000),
                 r.positiveInt("busi.train.batch-size-per-worker"),
                 r.positiveInt("busi.train.averaging-frequency"), r.rangeInt("busi.train.workers", 0, 100_000),
                 r.storageLevel("busi.train.storage-level"), r.longValue("busi.train.seed"));

@@ -111,14 +111,8 @@ public final class EvaluateJob {
         plots.put("confusion matrix", Plots.confusionMatrix(r.metrics().confusionMatrix(), classes));
         plots.put("roc curves", Plots.roc(r.rocCurves(), r.rocAuc()));
         plots.put("reliability", Plots.reliability(r.reliability(), r.expectedCalibrationError()));
-        String history = Storage.child(modelDir.substring(0, modelDir.lastIndexOf('/')), TrainJob.HISTORY_FILE);
-        if (storage.exists(history)) {
-            List<EpochRecord> epochs = new ArrayList<>();
-            for (String line : storage.readText(history).split("\n")) {
-                if (!line.isBlank()) {
-                    epochs.add(Json.read(line, EpochRecord.class));
-                }
-            }
+        List<EpochRecord> epochs = TrainJob.readHistory(storage, modelDir.substring(0, modelDir.lastIndexOf('/')));
+        if (!epochs.isEmpty()) {
             plots.put("training loss", Plots.trainingLoss(epochs));
             plots.put("training scores", Plots.trainingScores(epochs));
         }

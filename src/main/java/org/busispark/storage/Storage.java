@@ -63,6 +63,11 @@ public final class Storage {
         });
     }
 
+    /** Deletes a file or a folder with everything in it; nothing to delete is fine. */
+    public void delete(String uri) {
+        io(() -> fs(uri).delete(new Path(uri), true));
+    }
+
     public byte[] readBytes(String uri) {
         return io(() -> {
             try (InputStream in = fs(uri).open(new Path(uri))) {

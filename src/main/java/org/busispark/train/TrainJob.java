@@ -49,7 +49,9 @@ public final class TrainJob {
 
     private TrainJob() {}
 
-    public static TrainedModel run(SparkSession spark, BusiConfig config, String dataUri, String outputUri) {
+    /** @param resume continue from the newest complete checkpoint under {@code outputUri}, if there is one */
+    public static TrainedModel run(SparkSession spark, BusiConfig config, String dataUri, String outputUri,
+                                   boolean resume) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Storage storage = new Storage(spark.sparkContext().hadoopConfiguration());
         Progress progress = new Progress("train");
@@ -87,7 +89,10 @@ public final class TrainJob {
             if (weights != null) {
                 progress.stage("class weights of the loss " + java.util.Arrays.toString(weights) + " for " + modelCfg.classes());
             }
-            ComputationGraph graph = ResNetBuilder.build(modelCfg, trainCfg, weights);
+            java.util.Optional<Checkpoints.Restored> restored = resume ? Checkpoints.latest(storage, outputUri)
+                    : java.util.Optional.empty();
+            ComputationGraph graph = restored.map(r -> TrainedModel.fromZip(r.model(), true))
+                    .orElseGet(() -> ResNetBuilder.build(modelCfg, trainCfg, weights));
             progress.stage(String.format("%s, width x%.2f, input %dx%dx%d: %,d parameters", modelCfg.architecture(),
                     modelCfg.widthMultiplier(), modelCfg.channels(), modelCfg.inputSize(), modelCfg.inputSize(),
                     graph.numParams()));
@@ -106,10 +111,24 @@ public final class TrainJob {
 
             List<EpochRecord> history = new ArrayList<>();
             byte[] bestZip = null;
-            Metrics bestMetrics = null;
+            Map<String, Object> bestMetrics = Map.of();
             int bestEpoch = 0;
             double bestScore = Double.NEGATIVE_INFINITY;
-            for (int epoch = 1; epoch <= trainCfg.epochs(); epoch++) {
+            int first = 1;
+            if (restored.isPresent()) {
+                Checkpoints.State s = restored.get().state();
+                first = s.epoch() + 1;
+                bestEpoch = s.bestEpoch();
+                bestScore = s.bestScore();
+                bestMetrics = s.bestMetrics();
+                bestZip = restored.get().best();
+                history.addAll(readHistory(storage, outputUri).stream().filter(r -> r.epoch() <= s.epoch()).toList());
+                progress.stage("resuming after epoch " + s.epoch() + " from " + Storage.child(outputUri, Checkpoints.DIR)
+                        + " (best so far: epoch " + bestEpoch + ")");
+            } else if (resume) {
+                progress.stage("no complete checkpoint under " + outputUri + ": starting from epoch 1");
+            }
+            for (int epoch = first; epoch <= trainCfg.epochs(); epoch++) {
                 long start = System.nanoTime();
                 final int ep = epoch;
                 // The learning-rate schedule is keyed by the configuration's epoch count, which travels to the workers.
@@ -132,7 +151,7 @@ public final class TrainJob {
                 if (score >= bestScore) {
                     bestScore = score;
                     bestEpoch = epoch;
-                    bestMetrics = val;
+                    bestMetrics = val == null ? Map.of() : metricsSummary(val);
                     bestZip = TrainedModel.toZip(net, true);
                 }
                 progress.stage(String.format("epoch %d/%d  lr %.2e  train loss %.4f  val loss %.4f  val acc %.3f  "
@@ -140,6 +159,11 @@ public final class TrainJob {
                         rec.validationLoss(), rec.validationAccuracy(), rec.validationMacroF1(), rec.imagesPerSecond(), seconds,
                         bestEpoch == epoch ? "  (best)" : ""));
                 writeHistory(storage, outputUri, history);
+                if (trainCfg.checkpointEvery() > 0 && epoch % trainCfg.checkpointEvery() == 0) {
+                    byte[] current = TrainedModel.toZip(net, true);
+                    Checkpoints.save(storage, outputUri, new Checkpoints.State(epoch, bestEpoch, bestScore, bestMetrics,
+                            current.length, bestZip.length, trainCfg.seed()), current, bestZip);
+                }
                 int patience = trainCfg.earlyStoppingPatience();
                 if (patience > 0 && val != null && epoch - bestEpoch >= patience && epoch < trainCfg.epochs()) {
                     progress.stage("early stop: validation macro-F1 has not improved for " + patience
@@ -153,7 +177,7 @@ public final class TrainJob {
                     modelCfg.classes(), modelCfg.inputSize(), modelCfg.channels(), norm, modelCfg.architecture(),
                     modelCfg.widthMultiplier(), best.numParams(), bestEpoch, trainCfg, config.augment(),
                     new ModelCard.TrainingData(data, perSplit, perClass, fingerprint(trainRows)),
-                    bestMetrics == null ? Map.of() : metricsSummary(bestMetrics), BuildInfo.version(),
+                    bestMetrics, BuildInfo.version(),
                     Instant.now().toString());
             TrainedModel model = new TrainedModel(best, card);
             String modelDir = Storage.child(outputUri, ModelStore.MODEL_DIR);
@@ -222,6 +246,20 @@ public final class TrainJob {
         out.put("averageLoss", m.averageLoss());
         out.put("macroF1", m.macroF1());
         out.put("count", m.count());
+        return out;
+    }
+
+    /** The epochs recorded under a training output ({@code history/epochs.jsonl}); empty when there is none. */
+    public static List<EpochRecord> readHistory(Storage storage, String outputUri) {
+        String uri = Storage.child(outputUri, HISTORY_FILE);
+        List<EpochRecord> out = new ArrayList<>();
+        if (storage.exists(uri)) {
+            for (String line : storage.readText(uri).split("\n")) {
+                if (!line.isBlank()) {
+                    out.add(Json.read(line, EpochRecord.class));
+                }
+            }
+        }
         return out;
     }
 
