@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 import static org.busispark.storage.RealStorageFixture.*;
+import static org.busispark.storage.StorageContract.names;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -105,35 +106,12 @@ class HdfsIngestTest {
 
     @Test
     void writeTextReplacesAtomicallyOnHdfs() throws Exception {
-        Storage storage = new Storage(conf);
-        String dir = root + "/storage/write";
-        String file = dir + "/card.json";
-        assertFalse(storage.exists(file));
-        storage.writeText(file, "first, longer content é");
-        assertEquals("first, longer content é", storage.readText(file));
-        storage.writeText(file, "second");
-        assertEquals("second", storage.readText(file));
-        assertEquals(List.of("card.json"), names(fs, dir), "no hidden temporary file left");
+        StorageContract.writeTextReplaces(new Storage(conf), fs, root + "/storage/write");
     }
 
     @Test
     void commitFolderReplacesAFolderOnHdfs() throws Exception {
-        Storage storage = new Storage(conf);
-        String dir = root + "/storage/commit";
-        String target = dir + "/model";
-        storage.writeText(target + "/old.txt", "old");
-        String staging = storage.stagingFor(target);
-        assertTrue(staging.startsWith(dir + "/._staging-model-"), staging);
-        storage.writeText(staging + "/new.txt", "new");
-        assertTrue(storage.exists(target + "/old.txt"), "target untouched until commit");
-
-        storage.commitFolder(staging, target);
-
-        assertEquals("new", storage.readText(target + "/new.txt"));
-        assertFalse(storage.exists(target + "/old.txt"));
-        assertFalse(storage.exists(staging));
-        assertEquals(List.of("model"), names(fs, dir), "neither staging nor the replaced folder is left");
-        assertEquals(List.of("new.txt"), names(fs, target));
+        StorageContract.commitFolderReplaces(new Storage(conf), fs, root + "/storage/commit");
     }
 
     @Test

@@ -154,14 +154,6 @@ final class RealStorageFixture {
     }
 
     /** Names directly under {@code dir}. */
-    static List<String> names(FileSystem fs, String dir) throws IOException {
-        List<String> out = new ArrayList<>();
-        for (FileStatus s : fs.listStatus(new Path(dir))) {
-            out.add(s.getPath().getName());
-        }
-        out.sort(null);
-        return out;
-    }
 
     /**
      * Publishes two tiny models to {@code store} and loads them back: the model folder follows {@code latest} to
@@ -175,9 +167,9 @@ final class RealStorageFixture {
         String v2 = ModelRegistry.publish(storage, store, "busi-resnet", second, null);
         String model = ModelRegistry.modelUri(store, "busi-resnet");
 
-        assertEquals(new TreeSet<>(List.of(v1, v2, "latest")), new TreeSet<>(names(fs, model)));
+        assertEquals(new TreeSet<>(List.of(v1, v2, "latest")), new TreeSet<>(StorageContract.names(fs, model)));
         assertEquals(v2, storage.readText(model + "/latest").strip());
-        assertEquals(List.of("_COMMITTED", "model-card.json", "model.zip"), names(fs, model + "/" + v2),
+        assertEquals(List.of("_COMMITTED", "model-card.json", "model.zip"), StorageContract.names(fs, model + "/" + v2),
                 "nothing but the version's files");
         ModelStore.LoadedModel latest = ModelStore.load(storage, model, TinyModel.CLASSES);
         assertEquals(model + "/" + v2, latest.dir());

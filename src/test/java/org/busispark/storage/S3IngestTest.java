@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.UUID;
 
 import static org.busispark.storage.RealStorageFixture.*;
+import static org.busispark.storage.StorageContract.names;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -151,35 +152,12 @@ class S3IngestTest {
 
     @Test
     void storageRoundTripOnS3() throws Exception {
-        Storage storage = new Storage(conf);
-        String dir = "s3a://" + BUCKET + "/storage/write";
-        String file = dir + "/card.json";
-        assertFalse(storage.exists(file));
-        storage.writeText(file, "first, longer content é");
-        assertEquals("first, longer content é", storage.readText(file));
-        storage.writeText(file, "second");
-        assertEquals("second", storage.readText(file));
-        assertEquals(List.of("card.json"), names(fs, dir), "no temporary object left");
+        StorageContract.writeTextReplaces(new Storage(conf), fs, "s3a://" + BUCKET + "/storage/write");
     }
 
     @Test
     void commitFolderReplacesAFolderOnS3() throws Exception {
-        Storage storage = new Storage(conf);
-        String dir = "s3a://" + BUCKET + "/storage/commit";
-        String target = dir + "/model";
-        storage.writeText(target + "/old.txt", "old");
-        String staging = storage.stagingFor(target);
-        storage.writeText(staging + "/new.txt", "new");
-        assertTrue(storage.exists(target + "/old.txt"), "target untouched until commit");
-
-        storage.commitFolder(staging, target);
-
-        assertEquals("new", storage.readText(target + "/new.txt"));
-        assertFalse(storage.exists(target + "/old.txt"));
-        assertFalse(storage.exists(staging));
-        assertEquals(List.of("model"), names(fs, dir), "neither staging nor the replaced folder is left");
-        assertEquals(List.of("new.txt"), names(fs, target));
-        assertTrue(fs.exists(new Path(target + "/new.txt")));
+        StorageContract.commitFolderReplaces(new Storage(conf), fs, "s3a://" + BUCKET + "/storage/commit");
     }
 
     @Test

@@ -1,5 +1,7 @@
 package org.busispark.storage;
 
+import org.apache.hadoop.fs.FileSystem;
+
 import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,30 +58,12 @@ class StorageTest {
 
     @Test
     void writeReplacesAndLeavesNoTemporaryFiles() throws IOException {
-        String file = uri("card.json");
-        storage.writeText(file, "first, longer content");
-        storage.writeText(file, "second");
-        assertEquals("second", storage.readText(file));
-        assertEquals("second", Files.readString(dir.resolve("card.json")));
-        List<String> names = namesIn(dir);
-        assertTrue(names.stream().noneMatch(n -> n.contains(".tmp-")), "left: " + names);
+        StorageContract.writeTextReplaces(storage, FileSystem.getLocal(new Configuration()), uri("write"));
     }
 
     @Test
     void commitFolderReplacesOldFolder() throws IOException {
-        String target = uri("model");
-        storage.writeText(target + "/old.txt", "old");
-        String staging = storage.stagingFor(target);
-        assertTrue(Path.of(java.net.URI.create(staging)).getFileName().toString().startsWith("."), staging);
-        storage.writeText(staging + "/new.txt", "new");
-        assertTrue(storage.exists(target + "/old.txt"), "target untouched until commit");
-
-        storage.commitFolder(staging, target);
-
-        assertEquals("new", storage.readText(target + "/new.txt"));
-        assertFalse(storage.exists(target + "/old.txt"));
-        assertFalse(storage.exists(staging));
-        assertEquals(List.of("model"), namesIn(dir));
+        StorageContract.commitFolderReplaces(storage, FileSystem.getLocal(new Configuration()), uri("commit"));
     }
 
     @Test
