@@ -41,8 +41,8 @@ public final class Plots {
     }
 
     public static byte[] trainingScores(List<EpochRecord> history) {
-        return png(curves("Validation accuracy and macro-F1 per epoch", "score", history,
-                Map.of("validation accuracy", EpochRecord::validationAccuracy,
+        return png(curves("Accuracy and macro-F1 per epoch", "score", history,
+                Map.of("train accuracy", EpochRecord::trainAccuracy, "validation accuracy", EpochRecord::validationAccuracy,
                         "validation macro-F1", EpochRecord::validationMacroF1)));
     }
 

@@ -70,6 +70,7 @@ public final class TrainJob {
                 .persist(StorageLevel.MEMORY_AND_DISK_SER());
         JavaRDD<ImageInput> validation = ImageSources.fromIngested(ImageSources.ingested(spark, data, Splits.VALIDATION))
                 .persist(StorageLevel.MEMORY_AND_DISK_SER());
+        JavaRDD<ImageInput> trainPlain = ImageSources.fromIngested(trainRowsDf).persist(StorageLevel.MEMORY_AND_DISK_SER());
         try {
             Map<String, Long> perSplit = countBy(ImageSources.ingested(spark, data, null), ImageTable.SPLIT);
             Map<String, Long> perClass = countBy(trainRowsDf, ImageTable.LABEL);
@@ -141,8 +142,9 @@ public final class TrainJob {
                 ComputationGraph net = sparkGraph.getNetwork();
 
                 Metrics val = validationCount == 0 ? null : evaluate(jsc, validation, net, pre, norm, modelCfg.classes());
+                double trainAccuracy = evaluate(jsc, trainPlain, net, pre, norm, modelCfg.classes()).accuracy();
                 double seconds = (System.nanoTime() - start) / 1e9;
-                EpochRecord rec = new EpochRecord(epoch, trainLoss, val == null ? Double.NaN : val.averageLoss(),
+                EpochRecord rec = new EpochRecord(epoch, trainLoss, trainAccuracy, val == null ? Double.NaN : val.averageLoss(),
                         val == null ? Double.NaN : val.accuracy(), val == null ? Double.NaN : val.macroF1(),
                         learningRate, trainCount / trainSeconds, seconds);
                 history.add(rec);
@@ -154,8 +156,9 @@ public final class TrainJob {
                     bestMetrics = val == null ? Map.of() : metricsSummary(val);
                     bestZip = TrainedModel.toZip(net, true);
                 }
-                progress.stage(String.format("epoch %d/%d  lr %.2e  train loss %.4f  val loss %.4f  val acc %.3f  "
-                                + "val macro-F1 %.3f  %.1f img/s  %.1f s%s", epoch, trainCfg.epochs(), learningRate, trainLoss,
+                progress.stage(String.format("epoch %d/%d  lr %.2e  train loss %.4f  train acc %.3f  val loss %.4f  "
+                                + "val acc %.3f  val macro-F1 %.3f  %.1f img/s  %.1f s%s", epoch, trainCfg.epochs(),
+                        learningRate, trainLoss, trainAccuracy,
                         rec.validationLoss(), rec.validationAccuracy(), rec.validationMacroF1(), rec.imagesPerSecond(), seconds,
                         bestEpoch == epoch ? "  (best)" : ""));
                 writeHistory(storage, outputUri, history);
@@ -187,6 +190,7 @@ public final class TrainJob {
         } finally {
             trainRows.unpersist(false);
             validation.unpersist(false);
+            trainPlain.unpersist(false);
         }
     }
 

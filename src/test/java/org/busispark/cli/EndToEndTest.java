@@ -94,7 +94,10 @@ class EndToEndTest {
         assertTrue(card.get("trainingData").get("trainFingerprint").asText().matches("\\d+:[0-9a-f]+"));
         List<String> history = Files.readAllLines(out.resolve("history/epochs.jsonl"));
         assertEquals(2, history.size());
-        assertEquals(2, Json.tree(history.get(1)).get("epoch").asInt());
+        JsonNode last = Json.tree(history.get(1));
+        assertEquals(2, last.get("epoch").asInt());
+        assertTrue(last.get("trainAccuracy").asDouble() >= 0 && last.get("trainAccuracy").asDouble() <= 1);
+        assertTrue(last.get("learningRate").asDouble() > 0);
     }
 
     @Test
