@@ -13,6 +13,7 @@ import org.busispark.model.ModelLoadException;
 import org.busispark.model.ModelRegistry;
 import org.busispark.model.ModelStore;
 import org.busispark.model.TinyModel;
+import org.busispark.testing.StopsSpark;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -95,16 +96,7 @@ final class RealStorageFixture {
 
     /** Stops any session a previous test class left, so that the CLI's settings (spark.hadoop.*) take effect. */
     static void stopAnySparkSession() {
-        SparkSession.getActiveSession().foreach(s -> {
-            s.stop();
-            return null;
-        });
-        SparkSession.getDefaultSession().foreach(s -> {
-            s.stop();
-            return null;
-        });
-        SparkSession.clearActiveSession();
-        SparkSession.clearDefaultSession();
+        StopsSpark.stopAnySession();
     }
 
     /** The report reconciles and accounts for every uploaded file; the images are exactly the uploaded ones. */

@@ -13,6 +13,20 @@ public final class StopsSpark implements AfterAllCallback {
         return SparkSession.builder().master("local[2]").config("spark.ui.enabled", "false").getOrCreate();
     }
 
+    /** Stops the active and the default session, if any, so that the next getOrCreate() builds a new one. */
+    public static void stopAnySession() {
+        SparkSession.getActiveSession().foreach(s -> {
+            s.stop();
+            return null;
+        });
+        SparkSession.getDefaultSession().foreach(s -> {
+            s.stop();
+            return null;
+        });
+        SparkSession.clearActiveSession();
+        SparkSession.clearDefaultSession();
+    }
+
     @Override
     public void afterAll(ExtensionContext context) {
         SparkSession.getActiveSession().foreach(s -> {
