@@ -88,7 +88,8 @@ public final class TrainJob {
 
             double[] weights = classWeights(trainCfg, modelCfg.classes(), perClass);
             if (weights != null) {
-                progress.stage("class weights of the loss " + java.util.Arrays.toString(weights) + " for " + modelCfg.classes());
+                progress.stage("class weights of the loss " + java.util.Arrays.stream(weights)
+                        .mapToObj(w -> String.format("%.3f", w)).toList() + " for " + modelCfg.classes());
             }
             java.util.Optional<Checkpoints.Restored> restored = resume ? Checkpoints.latest(storage, outputUri)
                     : java.util.Optional.empty();
