@@ -76,7 +76,7 @@ public final class IngestJob {
         progress.stage("listing and decoding " + Storage.normalize(input));
         JavaRDD<IngestRules.Outcome> outcomes = outcomes(spark, input, config, true)
                 .map(IngestRules.Outcome::withoutPixels)
-                .persist(StorageLevel.MEMORY_AND_DISK_SER());
+                .persist(StorageLevel.MEMORY_AND_DISK());
         // Every pass but the final image write needs metadata only: a small cached copy spares re-reading PNGs.
         JavaRDD<IngestRules.Outcome> meta = outcomes.map(IngestRules.Outcome::withoutBytes)
                 .persist(StorageLevel.MEMORY_AND_DISK());
