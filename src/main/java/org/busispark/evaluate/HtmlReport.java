@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import java.util.Base64;
 import java.util.Iterator;
-import java.util.List;
 import java.util.Map;
 
 /**

@@ -16,7 +16,6 @@ import java.util.List;
 import static org.busispark.storage.RealStorageFixture.*;
 import static org.busispark.storage.StorageContract.names;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**

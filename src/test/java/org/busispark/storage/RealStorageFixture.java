@@ -2,7 +2,6 @@ package org.busispark.storage;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.hadoop.fs.FSDataOutputStream;
-import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Row;
