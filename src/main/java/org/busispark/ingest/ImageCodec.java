@@ -74,6 +74,16 @@ public final class ImageCodec {
         byte[] out = new byte[w * h];
         Raster raster = image.getRaster();
         boolean palette = image.getColorModel() instanceof IndexColorModel;
+        if (image.getType() == BufferedImage.TYPE_BYTE_GRAY
+                && raster.getDataBuffer() instanceof DataBufferByte buffer
+                && raster.getSampleModel() instanceof java.awt.image.ComponentSampleModel sm
+                && sm.getScanlineStride() == w && sm.getPixelStride() == 1 && buffer.getOffset() == 0
+                && raster.getSampleModelTranslateX() == 0 && raster.getSampleModelTranslateY() == 0
+                && buffer.getData().length == w * h) {
+            // The common case (8-bit gray PNGs such as BUSI's, and every mask): the pixels already are the output.
+            System.arraycopy(buffer.getData(), 0, out, 0, out.length);
+            return out;
+        }
         if (!palette && image.getColorModel().getNumColorComponents() == 1) {
             int bits = image.getColorModel().getComponentSize(0);
             double scale = 255.0 / ((1L << bits) - 1);

@@ -121,6 +121,7 @@ public final class IngestJob {
             commit(storage, spark.createDataFrame(decided.filter(o -> o.status() == IngestRules.Status.QUARANTINED)
                             .map(ImageTable::quarantineRow), ImageTable.QUARANTINE).coalesce(1),
                     Storage.child(Storage.child(output, ImageTable.QUARANTINE_DIR), runFolder), false);
+            progress.stage("quarantine table written");
             List<String> classes = config.model().classes();
             Timestamp now = Timestamp.from(Instant.now());
             if (!fresh.isEmpty()) {
@@ -129,6 +130,7 @@ public final class IngestJob {
                                 .filter(o -> o.status() == IngestRules.Status.ACCEPTED)
                                 .map(o -> ImageTable.imageRow(o, assignments.value().get(o.sourcePath()), classes, now)),
                         ImageTable.IMAGES), Storage.child(imagesDir, runFolder), true);
+                progress.stage(String.format("%d images written", fresh.size()));
             }
             IngestReport report = IngestReport.build(runId, Storage.normalize(input), counts, config.ingest(), plan,
                     datasetPerSplit(old, fresh, plan));
