@@ -11,7 +11,10 @@ import org.busispark.testing.StopsSpark;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,6 +39,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -45,6 +49,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * jars; the project's class folders go on {@code spark.executor.extraClassPath}.
  */
 @ExtendWith(StopsSpark.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class StandaloneClusterTest {
     private static final String SAMPLE = "data/sample/busi";
     private static final String LOOPBACK = "127.0.0.1";
@@ -63,6 +68,7 @@ class StandaloneClusterTest {
     private static BusiCliTest.Result localRun;
     private static TaskLog clusterTasks;
     private static TaskLog localTasks;
+    private static String executorClassPath;
 
     @BeforeAll
     static void startClusterAndTrain() throws Exception {
@@ -107,13 +113,14 @@ class StandaloneClusterTest {
         assertEquals(0, ingest.code(), ingest.err());
 
         String executorClassPath = String.join(File.pathSeparator, classDirs);
-        clusterRun = train(masterUrl, tmp.resolve("cluster"), executorClassPath);
+        StandaloneClusterTest.executorClassPath = executorClassPath;
+        clusterRun = train(masterUrl, tmp.resolve("cluster"), executorClassPath, 2);
         clusterTasks = TaskLog.last();
-        localRun = train("local[2]", tmp.resolve("local"), executorClassPath);
+        localRun = train("local[2]", tmp.resolve("local"), executorClassPath, 2);
         localTasks = TaskLog.last();
     }
 
-    private static BusiCliTest.Result train(String master, Path output, String executorClassPath) {
+    private static BusiCliTest.Result train(String master, Path output, String executorClassPath, int epochs) {
         int before = TaskLog.ALL.size();
         Map<String, String> spark = new TreeMap<>(Map.of(
                 "spark.executor.memory", "1g",
@@ -128,7 +135,7 @@ class StandaloneClusterTest {
                 "spark.locality.wait", "0s",
                 "spark.extraListeners", TaskLog.class.getName()));
         List<String> args = new ArrayList<>(List.of("train", "--conf", "conf/local.conf",
-                "-Dbusi.spark.master=" + master, "-Dbusi.train.epochs=2", "-Dbusi.train.workers=2",
+                "-Dbusi.spark.master=" + master, "-Dbusi.train.epochs=" + epochs, "-Dbusi.train.workers=2",
                 "--data", dataset.toString(), "--output", output.toString()));
         spark.forEach((k, v) -> args.add("-Dbusi.spark.properties.\"" + k + "\"=" + v));
         BusiCliTest.Result r = BusiCliTest.run(args.toArray(String[]::new));
@@ -223,6 +230,35 @@ class StandaloneClusterTest {
             assertTrue(Double.isFinite(c) && c > 0 && l > 0, epoch);
             assertTrue(c / l < 1.5 && l / c < 1.5, "train losses within a factor of 1.5, " + epoch);
         }
+    }
+
+    /**
+     * An executor JVM killed while it trains: Spark retries its tasks on a replacement executor that the worker
+     * starts, and the job finishes. Runs last, since it leaves a second executor log in one worker's folder.
+     */
+    @Test
+    @Order(Integer.MAX_VALUE)
+    void trainingSurvivesAnExecutorKilledMidEpoch() throws Exception {
+        int before = TaskLog.ALL.size();
+        java.util.concurrent.CompletableFuture<BusiCliTest.Result> run = java.util.concurrent.CompletableFuture
+                .supplyAsync(() -> train(masterUrl, tmp.resolve("killed"), executorClassPath, 3));
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(180);
+        while (TaskLog.ALL.size() == before || TaskLog.last().startedFits.isEmpty()) {
+            assertTrue(System.nanoTime() < deadline && !run.isDone(), "a parameter-averaging task started");
+            Thread.sleep(50);
+        }
+        TaskLog log = TaskLog.last();
+        ProcessHandle executor = processes.get(1).descendants()
+                .filter(h -> h.info().commandLine().orElse("").contains("CoarseGrainedExecutorBackend"))
+                .findFirst().orElseThrow(() -> new AssertionError("worker-0 runs an executor"));
+        assertTrue(executor.destroyForcibly(), "executor killed");
+
+        BusiCliTest.Result r = run.get(240, java.util.concurrent.TimeUnit.SECONDS);
+        assertTrue(r.out().contains("epoch 3/3"), r.out());
+        assertEquals(3, history(tmp.resolve("killed")).size());
+        assertTrue(Files.isRegularFile(tmp.resolve("killed/model/model.zip")));
+        assertFalse(log.removedExecutors.isEmpty(), "Spark saw the executor go");
+        assertTrue(log.executorsOf(FIT_STAGE).size() >= 2, "training went on on other executors: " + log.tasks);
     }
 
     // ---- helpers ----
@@ -321,6 +357,9 @@ class StandaloneClusterTest {
         final Map<Integer, String> stageNames = new ConcurrentHashMap<>();
         /** "stage name @ executor id" of every successful task. */
         final List<String> tasks = new CopyOnWriteArrayList<>();
+        /** Executors that began a parameter-averaging task, and executors the cluster lost. */
+        final List<String> startedFits = new CopyOnWriteArrayList<>();
+        final List<String> removedExecutors = new CopyOnWriteArrayList<>();
 
         public TaskLog(SparkConf conf) {
             master = conf.get("spark.master");
@@ -334,6 +373,18 @@ class StandaloneClusterTest {
         @Override
         public void onStageSubmitted(SparkListenerStageSubmitted event) {
             stageNames.put(event.stageInfo().stageId(), event.stageInfo().name());
+        }
+
+        @Override
+        public void onTaskStart(org.apache.spark.scheduler.SparkListenerTaskStart event) {
+            if (stageNames.getOrDefault(event.stageId(), "").contains(FIT_STAGE)) {
+                startedFits.add(event.taskInfo().executorId());
+            }
+        }
+
+        @Override
+        public void onExecutorRemoved(org.apache.spark.scheduler.SparkListenerExecutorRemoved event) {
+            removedExecutors.add(event.executorId() + ": " + event.reason());
         }
 
         @Override
