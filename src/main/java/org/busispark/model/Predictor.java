@@ -45,10 +45,13 @@ public final class Predictor {
 
     private static Iterator<Prediction> predictPartition(Iterator<ImageInput> it, Broadcast<byte[]> zip,
                                                          Preprocessor pre, Normalization norm) {
-        ConcurrentLinkedQueue<ComputationGraph> idle = POOL.computeIfAbsent(zip.id(), k -> {
-            POOL.keySet().removeIf(id -> id < k);
-            return new ConcurrentLinkedQueue<>();
-        });
+        long id = zip.id();
+        ConcurrentLinkedQueue<ComputationGraph> idle = POOL.get(id);
+        if (idle == null) {
+            // Evicted outside computeIfAbsent: its mapping function must not change other entries of the map.
+            POOL.keySet().removeIf(older -> older < id);
+            idle = POOL.computeIfAbsent(id, k -> new ConcurrentLinkedQueue<>());
+        }
         ComputationGraph graph = idle.poll();
         if (graph == null) {
             graph = TrainedModel.fromZip(zip.value(), false);

@@ -70,7 +70,9 @@ public final class TrainJob {
                 .persist(StorageLevel.MEMORY_AND_DISK_SER());
         JavaRDD<ImageInput> validation = ImageSources.fromIngested(ImageSources.ingested(spark, data, Splits.VALIDATION))
                 .persist(StorageLevel.MEMORY_AND_DISK_SER());
-        JavaRDD<ImageInput> trainPlain = ImageSources.fromIngested(trainRowsDf).persist(StorageLevel.MEMORY_AND_DISK_SER());
+        // Train accuracy is measured on the unaugmented images, decoded from the already cached training rows.
+        JavaRDD<ImageInput> trainPlain = trainRows.map(r -> new ImageInput(null, r.imageId(), r.labelIndex(),
+                ImageCodec.decodePng(r.png()), null, null));
         try {
             Map<String, Long> perSplit = countBy(ImageSources.ingested(spark, data, null), ImageTable.SPLIT);
             Map<String, Long> perClass = countBy(trainRowsDf, ImageTable.LABEL);
@@ -180,7 +182,7 @@ public final class TrainJob {
             ModelCard card = new ModelCard(ModelCard.FORMAT_VERSION, "busi-" + modelCfg.architecture(),
                     modelCfg.classes(), modelCfg.inputSize(), modelCfg.channels(), norm, modelCfg.architecture(),
                     modelCfg.widthMultiplier(), best.numParams(), bestEpoch, trainCfg, config.augment(),
-                    new ModelCard.TrainingData(data, perSplit, perClass, fingerprint(trainRows)),
+                    new ModelCard.TrainingData(data, perSplit, perClass, fingerprint(trainRows, trainCount)),
                     bestMetrics, BuildInfo.version(),
                     Instant.now().toString());
             TrainedModel model = new TrainedModel(best, card);
@@ -191,7 +193,6 @@ public final class TrainJob {
         } finally {
             trainRows.unpersist(false);
             validation.unpersist(false);
-            trainPlain.unpersist(false);
         }
     }
 
@@ -232,9 +233,9 @@ public final class TrainJob {
     }
 
     /** Order-independent fingerprint of the training image ids: their count and the sum of their 64-bit prefixes. */
-    private static String fingerprint(JavaRDD<TrainingExamples.Row> rows) {
+    private static String fingerprint(JavaRDD<TrainingExamples.Row> rows, long count) {
         long sum = rows.map(r -> Long.parseUnsignedLong(r.imageId().substring(0, 16), 16)).fold(0L, Long::sum);
-        return rows.count() + ":" + Long.toHexString(sum);
+        return count + ":" + Long.toHexString(sum);
     }
 
     private static Map<String, Long> countBy(Dataset<Row> rows, String column) {
