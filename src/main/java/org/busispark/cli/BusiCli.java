@@ -4,6 +4,7 @@ import org.apache.spark.sql.SparkSession;
 import org.busispark.config.BusiConfig;
 import org.busispark.config.BusiConfigException;
 import org.busispark.config.ConfigLoader;
+import org.busispark.config.Nd4jRuntime;
 import org.busispark.config.SparkSessions;
 import org.busispark.augment.Augmenter;
 import org.busispark.augment.Preprocessor;
@@ -59,6 +60,7 @@ public final class BusiCli {
 
     /** Runs the command line and returns the exit code (0 success, 1 failure, 2 usage or user error). */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
+        Nd4jRuntime.configure();
         CommandLine cli = new CommandLine(new BusiCli());
         cli.setOut(out).setErr(err).setUsageHelpWidth(110);
         Progress.redirect(out);

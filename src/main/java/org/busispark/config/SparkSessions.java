@@ -7,9 +7,12 @@ import java.util.Map;
 
 /** Creates the one SparkSession of a job from {@link BusiConfig.Spark}; spark-submit's settings take precedence. */
 public final class SparkSessions {
+    private static final String EXECUTOR_JAVA_OPTIONS = "spark.executor.extraJavaOptions";
+
     private SparkSessions() {}
 
     public static SparkSession create(BusiConfig.Spark settings) {
+        Nd4jRuntime.configure();
         SparkConf conf = new SparkConf(true); // picks up spark.* system properties set by spark-submit
         conf.setIfMissing("spark.master", settings.master());
         conf.setIfMissing("spark.app.name", settings.appName());
@@ -19,6 +22,9 @@ public final class SparkSessions {
         for (Map.Entry<String, String> e : settings.properties().entrySet()) {
             conf.setIfMissing(e.getKey(), e.getValue());
         }
+        // Executors on a cluster are JVMs of their own that load ND4J too; options given later on the line win.
+        String executorOptions = conf.get(EXECUTOR_JAVA_OPTIONS, "");
+        conf.set(EXECUTOR_JAVA_OPTIONS, (Nd4jRuntime.executorJavaOptions() + " " + executorOptions).strip());
         return SparkSession.builder().config(conf).getOrCreate();
     }
 }

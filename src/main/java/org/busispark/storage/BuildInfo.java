@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.Properties;
 
-/** The code version recorded in model cards: project version and git commit, filled in by the build. */
+/** Facts the build fills in: the code version recorded in model cards (project version and git commit), the natives. */
 public final class BuildInfo {
     private static final Properties PROPS = load();
 
@@ -16,6 +16,15 @@ public final class BuildInfo {
         boolean resolved = !commit.isEmpty() && !commit.startsWith("${");
         String dirty = "true".equals(PROPS.getProperty("dirty")) ? "-dirty" : "";
         return resolved ? v + "+" + commit + dirty : v;
+    }
+
+    /**
+     * The JavaCPP platform extension of the ND4J natives this build packages ({@code -onednn} by default), or
+     * empty for plain natives.
+     */
+    public static String nativeExtension() {
+        String e = PROPS.getProperty("nativeExtension", "");
+        return e.startsWith("${") ? "" : e;
     }
 
     private static Properties load() {
