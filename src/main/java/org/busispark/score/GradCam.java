@@ -122,7 +122,7 @@ public final class GradCam {
         Layer pool = graph.getLayer(pooling);
         LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
         pool.setInput(a, mgr);
-        float[] grad = pool.backpropGradient(dPooled, mgr).getSecond().castTo(DataType.FLOAT).dup('c').toFloatVector();
+        float[] grad = flat(pool.backpropGradient(dPooled, mgr).getSecond());
         pool.clear();
 
         long[] shape = a.shape();
@@ -130,7 +130,7 @@ public final class GradCam {
         int h = (int) shape[2];
         int w = (int) shape[3];
         int plane = h * w;
-        float[] act = a.dup('c').toFloatVector();
+        float[] act = flat(a);
         Cam[] cams = new Cam[n];
         for (int i = 0; i < n; i++) {
             float[] raw = new float[plane];
@@ -148,6 +148,11 @@ public final class GradCam {
             cams[i] = new Cam(w, h, raw, target[i], probs[i]);
         }
         return cams;
+    }
+
+    /** The elements in row-major order. */
+    private static float[] flat(INDArray array) {
+        return array.castTo(DataType.FLOAT).reshape('c', new long[] {array.length()}).toFloatVector();
     }
 
     /**
