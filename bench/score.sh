@@ -40,6 +40,7 @@ for master in 'local[1]' 'local[2]'; do
   awk -v m="busi $master" -v c="$cores" -v n="$images" -v s="$(echo "$done_at - $loaded" | bc)" -v w="$wall" 'BEGIN {
     printf "| %s | %d | %d | %.1f | %.1f | %.1f | %.1f |\n", m, c, n, s, n / s, n / s / c, w }'
 done
+[[ "$width" == "1.0" || "$width" == "1" ]] || echo "note: the PyTorch rows are torchvision's resnet18 at width 1.0, busi's at x$width"
 model_size=$(grep -o '"inputSize" : [0-9]*' "$model/model-card.json" | grep -o '[0-9]*$')
 for threads in 1 2; do
   /usr/bin/python3 "$here/bench/score_reference.py" "$input" --size "$model_size" --threads "$threads"

@@ -187,8 +187,8 @@ public final class BusiCli {
     @Command(name = "score", mixinStandardHelpOptions = true,
             description = {"Predict every image under a folder tree (labels not needed) or an ingested dataset that "
                     + "this model version has not scored yet.",
-                    "Appends to <output>/predictions/model_version=<version>/ (Parquet), writes Grad-CAM overlays to "
-                            + "<output>/gradcam/model_version=<version>/ and <output>/score-report.json."})
+                    "Writes <output>/predictions/model_version=<version>/ (Parquet, one new folder per run), Grad-CAM "
+                            + "overlays to <output>/gradcam/model_version=<version>/ and <output>/score-report.json."})
     static final class Score extends Stage {
         @Option(names = "--model", required = true, paramLabel = "URI", description = MODEL_HELP)
         String model;
