@@ -5,6 +5,9 @@ import org.busispark.storage.Storage;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -118,9 +121,9 @@ public final class ModelStore {
                 return lastSegment(dir);
             }
             try {
-                byte[] sha = java.security.MessageDigest.getInstance("SHA-256").digest(zip);
-                return "sha256-" + java.util.HexFormat.of().formatHex(sha, 0, 6);
-            } catch (java.security.NoSuchAlgorithmException e) {
+                byte[] sha = MessageDigest.getInstance("SHA-256").digest(zip);
+                return "sha256-" + HexFormat.of().formatHex(sha, 0, 6);
+            } catch (NoSuchAlgorithmException e) {
                 throw new IllegalStateException(e);
             }
         }

@@ -2,6 +2,7 @@ package org.busispark.score;
 
 import org.busispark.augment.Preprocessor;
 import org.busispark.ingest.DecodedImage;
+import org.busispark.model.Prediction;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.layers.pooling.GlobalPoolingLayer;
@@ -110,7 +111,7 @@ public final class GradCam {
         int[] target = targets != null ? targets : new int[n];
         if (targets == null) {
             for (int i = 0; i < n; i++) {
-                target[i] = org.busispark.model.Prediction.argmax(probs[i]);
+                target[i] = Prediction.argmax(probs[i]);
             }
         }
         // d logit_c / d pooled = column c of the output layer's weights [nIn, nOut].
