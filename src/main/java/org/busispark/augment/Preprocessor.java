@@ -42,6 +42,18 @@ public final class Preprocessor implements Serializable {
         return out;
     }
 
+    /** A CHW input mirrored left to right (test-time augmentation). */
+    public float[] mirrored(float[] input) {
+        float[] out = new float[input.length];
+        for (int row = 0; row < input.length / size; row++) {
+            int at = row * size;
+            for (int x = 0; x < size; x++) {
+                out[at + x] = input[at + size - 1 - x];
+            }
+        }
+        return out;
+    }
+
     public long[] inputShape(int batch) {
         return new long[] {batch, channels, size, size};
     }

@@ -91,8 +91,11 @@ public final class BusiCli {
                 description = "Override one setting, e.g. -Dbusi.train.epochs=20 (repeatable).")
         Map<String, String> overrides = new LinkedHashMap<>();
 
-        BusiConfig load() {
-            return ConfigLoader.load(conf, overrides);
+        /** {@code options}: settings a stage's own options give, applied after the -D overrides. */
+        BusiConfig load(Map<String, String> options) {
+            Map<String, String> all = new LinkedHashMap<>(overrides);
+            all.putAll(options);
+            return ConfigLoader.load(conf, all);
         }
     }
 
@@ -107,7 +110,7 @@ public final class BusiCli {
 
         @Override
         public Integer call() {
-            BusiConfig config = settings.load();
+            BusiConfig config = settings.load(settingOptions());
             SparkSession spark = SparkSessions.create(config.spark());
             try {
                 run(spark, config);
@@ -118,6 +121,11 @@ public final class BusiCli {
         }
 
         abstract void run(SparkSession spark, BusiConfig config);
+
+        /** Settings given by this stage's own options, by key (e.g. --tta sets busi.score.tta). */
+        Map<String, String> settingOptions() {
+            return Map.of();
+        }
 
         /** Publishes {@code <output>/model} (and an evaluation, unless null) when busi.store.uri is set. */
         void publish(SparkSession spark, BusiConfig config, String evaluationDir) {
@@ -179,17 +187,44 @@ public final class BusiCli {
     }
 
     @Command(name = "score", mixinStandardHelpOptions = true,
-            description = {"Predict every image under a folder tree (labels not needed) or an ingested dataset.",
-                    "Writes <output>/predictions/ (Parquet) and <output>/score-report.json."})
+            description = {"Predict every image under a folder tree (labels not needed) or an ingested dataset that "
+                    + "this model version has not scored yet.",
+                    "Writes <output>/predictions/model_version=<version>/ (Parquet, one new folder per run), Grad-CAM "
+                            + "overlays to <output>/gradcam/model_version=<version>/ and <output>/score-report.json."})
     static final class Score extends Stage {
         @Option(names = "--model", required = true, paramLabel = "URI", description = MODEL_HELP)
         String model;
         @Option(names = "--input", required = true, paramLabel = "URI", description = "Images to score.")
         String input;
+        @Option(names = "--tta", paramLabel = "none|hflip",
+                description = "Test-time augmentation: hflip averages each image with its mirror image (busi.score.tta).")
+        String tta;
+        @Option(names = "--gradcam-top", paramLabel = "N",
+                description = "Grad-CAM overlays for the N newly scored images most likely malignant; 0: none "
+                        + "(busi.score.gradcam-top).")
+        Integer gradcamTop;
+        @Option(names = "--explain", paramLabel = "PATH_OR_GLOB",
+                description = "Also write a Grad-CAM overlay for the images whose path (or its end after a '/') "
+                        + "matches, e.g. 'malignant/*.png' (repeatable; scored before or not).")
+        List<String> explain = new java.util.ArrayList<>();
+        @Option(names = "--explain-all", description = "Write a Grad-CAM overlay for every image of the input.")
+        boolean explainAll;
+
+        @Override
+        Map<String, String> settingOptions() {
+            Map<String, String> options = new LinkedHashMap<>();
+            if (tta != null) {
+                options.put("busi.score.tta", tta);
+            }
+            if (gradcamTop != null) {
+                options.put("busi.score.gradcam-top", gradcamTop.toString());
+            }
+            return options;
+        }
 
         @Override
         void run(SparkSession spark, BusiConfig config) {
-            ScoreJob.run(spark, config, model, input, output);
+            ScoreJob.run(spark, config, model, input, output, explainAll ? List.of("*") : explain);
         }
     }
 

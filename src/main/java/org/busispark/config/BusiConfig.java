@@ -7,7 +7,8 @@ import java.util.Map;
  * The application's whole configuration, typed and immutable. Built once by {@link ConfigLoader} from
  * reference.conf, a deployment file and command-line overrides; everything else receives the part it needs.
  */
-public record BusiConfig(Spark spark, Ingest ingest, Augment augment, Model model, Train train, Store store)
+public record BusiConfig(Spark spark, Ingest ingest, Augment augment, Model model, Train train, Score score,
+                         Store store)
         implements java.io.Serializable {
 
     public record Spark(String master, String appName, Map<String, String> properties)
@@ -43,6 +44,16 @@ public record BusiConfig(Spark spark, Ingest ingest, Augment augment, Model mode
                         int stepEpochs, double stepGamma, double weightDecay, String classWeights,
                         int earlyStoppingPatience, int checkpointEvery, int batchSizePerWorker, int averagingFrequency, int workers,
                         String storageLevel, long seed) implements java.io.Serializable {}
+
+    /**
+     * {@code busi score}: test-time augmentation ("none" or "hflip": average with the mirrored image) and how many
+     * of each run's images with the highest malignant probability get a Grad-CAM overlay (0: none).
+     */
+    public record Score(String tta, int gradcamTop) implements java.io.Serializable {
+        public boolean flipAverage() {
+            return tta.equals("hflip");
+        }
+    }
 
     /** Where `busi train` and `busi run` publish versioned models; an empty uri publishes nothing. */
     public record Store(String uri, String modelName) implements java.io.Serializable {

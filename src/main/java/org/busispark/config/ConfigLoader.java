@@ -29,6 +29,7 @@ public final class ConfigLoader {
     private static final Set<String> SCHEDULES = Set.of("cosine", "step", "constant");
     private static final Set<String> CLASS_WEIGHTS = Set.of("balanced", "none");
     private static final Set<String> OPTIMIZERS = Set.of("adabelief", "adam");
+    private static final Set<String> TTA = Set.of("none", "hflip");
     private static final Set<String> ARCHITECTURES = Set.of("resnet18", "resnet34", "resnet50");
     /** A model name is one folder of the store; a leading '.' or '_' would hide it from Hadoop's listings. */
     private static final Pattern MODEL_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
@@ -145,13 +146,15 @@ public final class ConfigLoader {
                 r.positiveInt("busi.train.batch-size-per-worker"),
                 r.positiveInt("busi.train.averaging-frequency"), r.rangeInt("busi.train.workers", 0, 100_000),
                 r.storageLevel("busi.train.storage-level"), r.longValue("busi.train.seed"));
+        BusiConfig.Score score = new BusiConfig.Score(r.oneOf("busi.score.tta", TTA),
+                r.rangeInt("busi.score.gradcam-top", 0, 10_000));
         String modelName = r.string("busi.store.model-name");
         if (!MODEL_NAME.matcher(modelName).matches()) {
             throw new BusiConfigException("Setting busi.store.model-name must be a folder name of letters, digits, "
                     + "'.', '_' and '-' starting with a letter or digit, got '" + modelName + "'");
         }
         BusiConfig.Store store = new BusiConfig.Store(r.optionalString("busi.store.uri").strip(), modelName);
-        return new BusiConfig(spark, ingest, augment, model, train, store);
+        return new BusiConfig(spark, ingest, augment, model, train, score, store);
     }
 
     /** Typed getters that turn Typesafe's exceptions into messages naming the key and the expectation. */

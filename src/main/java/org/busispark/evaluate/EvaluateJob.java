@@ -84,7 +84,8 @@ public final class EvaluateJob {
             Report report = new Report(loaded.dir(), data, usedSplit, seen, seen - labelled.size(), result,
                     Instant.now().toString());
 
-            PredictionTable.write(spark, storage, predictions, card, loaded.dir(), Storage.child(outputUri, PREDICTIONS_DIR));
+            PredictionTable.write(storage, PredictionTable.frame(spark, predictions, card.classes(), loaded.name(),
+                    loaded.version(), true), Storage.child(outputUri, PREDICTIONS_DIR));
             writeMetricsTable(spark, storage, result, Storage.child(outputUri, METRICS_DIR));
             storage.writeText(Storage.child(outputUri, METRICS_FILE), Json.write(report));
             Map<String, byte[]> plots = plots(storage, loaded.dir(), result, card.classes());

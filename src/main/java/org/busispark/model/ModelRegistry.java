@@ -80,6 +80,13 @@ public final class ModelRegistry {
         return version;
     }
 
+    /** True when {@code dir} is a version folder of a store ({@code <store>/models/<name>/<version>}). */
+    static boolean isVersion(String dir) {
+        String[] parts = Storage.normalize(dir).split("/");
+        return parts.length >= 3 && VERSION.matcher(parts[parts.length - 1]).matches()
+                && parts[parts.length - 3].equals(MODELS_DIR);
+    }
+
     /**
      * The committed version folder that {@code uri} names: a model ({@code <store>/models/<name>}, following its
      * {@code latest}), its {@code latest} file, or a version folder. Null when {@code uri} is none of these; fails

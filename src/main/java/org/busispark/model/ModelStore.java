@@ -5,6 +5,9 @@ import org.busispark.storage.Storage;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -98,5 +101,35 @@ public final class ModelStore {
     }
 
     /** A checked model: where it came from, its zip bytes (for broadcasting) and the restored model. */
-    public record LoadedModel(String dir, byte[] zip, TrainedModel model) {}
+    public record LoadedModel(String dir, byte[] zip, TrainedModel model) {
+        /** A model store's name for one of its versions; otherwise the card's name, or else the folder's. */
+        public String name() {
+            if (ModelRegistry.isVersion(dir)) {
+                return lastSegment(dir.substring(0, dir.lastIndexOf('/')));
+            }
+            String card = model.card().name();
+            return card == null || card.isBlank() ? lastSegment(dir) : card;
+        }
+
+        /**
+         * A model store's version; otherwise {@code sha256-} and 12 hex digits of model.zip's SHA-256, so the same
+         * model file always has the same version wherever it lies (the prefix keeps Spark's partition discovery
+         * from reading an all-digit hash as a number).
+         */
+        public String version() {
+            if (ModelRegistry.isVersion(dir)) {
+                return lastSegment(dir);
+            }
+            try {
+                byte[] sha = MessageDigest.getInstance("SHA-256").digest(zip);
+                return "sha256-" + HexFormat.of().formatHex(sha, 0, 6);
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        private static String lastSegment(String uri) {
+            return uri.substring(uri.lastIndexOf('/') + 1);
+        }
+    }
 }

@@ -10,6 +10,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -33,68 +34,113 @@ public final class Predictor {
 
     public static JavaRDD<Prediction> predict(JavaSparkContext jsc, JavaRDD<ImageInput> images, byte[] modelZip,
                                               ModelCard card) {
-        return predict(jsc, images, modelZip, new Preprocessor(card.inputSize(), card.channels()), card.normalization());
+        return predict(images, jsc.broadcast(modelZip), card, false);
     }
 
-    /** Skipped inputs are dropped; error inputs come back as error predictions. */
+    /**
+     * Skipped inputs are dropped; error inputs come back as error predictions. With {@code flipAverage}, each
+     * image's probabilities are the mean of the softmax of the image and of its horizontal mirror image.
+     */
+    public static JavaRDD<Prediction> predict(JavaRDD<ImageInput> images, Broadcast<byte[]> modelZip, ModelCard card,
+                                              boolean flipAverage) {
+        Preprocessor pre = new Preprocessor(card.inputSize(), card.channels());
+        Normalization norm = card.normalization();
+        return withModel(images, modelZip, (graph, it) -> predictPartition(graph, it, pre, norm, flipAverage));
+    }
+
     public static JavaRDD<Prediction> predict(JavaSparkContext jsc, JavaRDD<ImageInput> images, byte[] modelZip,
                                               Preprocessor pre, Normalization norm) {
         Broadcast<byte[]> zip = jsc.broadcast(modelZip);
-        return images.mapPartitions(it -> predictPartition(it, zip, pre, norm));
+        return withModel(images, zip, (graph, it) -> predictPartition(graph, it, pre, norm, false));
     }
 
-    private static Iterator<Prediction> predictPartition(Iterator<ImageInput> it, Broadcast<byte[]> zip,
-                                                         Preprocessor pre, Normalization norm) {
-        long id = zip.id();
-        ConcurrentLinkedQueue<ComputationGraph> idle = POOL.get(id);
-        if (idle == null) {
-            // Evicted outside computeIfAbsent: its mapping function must not change other entries of the map.
-            POOL.keySet().removeIf(older -> older < id);
-            idle = POOL.computeIfAbsent(id, k -> new ConcurrentLinkedQueue<>());
-        }
-        ComputationGraph graph = idle.poll();
-        if (graph == null) {
-            graph = TrainedModel.fromZip(zip.value(), false);
-        }
-        try {
-            List<Prediction> out = new ArrayList<>();
-            List<ImageInput> batch = new ArrayList<>(BATCH);
-            while (it.hasNext()) {
-                ImageInput in = it.next();
-                if (in.skipped()) {
-                    continue;
-                }
-                if (in.error() != null) {
-                    out.add(new Prediction(in.sourcePath(), in.imageId(), in.labelIndex(), null, in.error()));
-                    continue;
-                }
-                batch.add(in);
-                if (batch.size() == BATCH) {
-                    out.addAll(run(graph, batch, pre, norm));
-                    batch.clear();
-                }
-            }
-            if (!batch.isEmpty()) {
-                out.addAll(run(graph, batch, pre, norm));
-            }
-            return out.iterator();
-        } finally {
-            idle.add(graph);
-        }
+    /** What runs on each partition with a restored network of its own. */
+    public interface PartitionFunction<T, R> extends Serializable {
+        List<R> apply(ComputationGraph graph, Iterator<T> rows) throws Exception;
     }
 
-    static List<Prediction> run(ComputationGraph graph, List<ImageInput> batch, Preprocessor pre, Normalization norm) {
+    /** Runs {@code fn} on every partition with a network restored from {@code modelZip} (pooled per executor). */
+    public static <T, R> JavaRDD<R> withModel(JavaRDD<T> rows, Broadcast<byte[]> modelZip, PartitionFunction<T, R> fn) {
+        return rows.mapPartitions(it -> {
+            long id = modelZip.id();
+            ConcurrentLinkedQueue<ComputationGraph> idle = POOL.get(id);
+            if (idle == null) {
+                // Evicted outside computeIfAbsent: its mapping function must not change other entries of the map.
+                POOL.keySet().removeIf(older -> older < id);
+                idle = POOL.computeIfAbsent(id, k -> new ConcurrentLinkedQueue<>());
+            }
+            ComputationGraph graph = idle.poll();
+            if (graph == null) {
+                graph = TrainedModel.fromZip(modelZip.value(), false);
+            }
+            try {
+                return fn.apply(graph, it).iterator();
+            } finally {
+                idle.add(graph);
+            }
+        });
+    }
+
+    private static List<Prediction> predictPartition(ComputationGraph graph, Iterator<ImageInput> it, Preprocessor pre,
+                                                     Normalization norm, boolean flipAverage) {
+        List<Prediction> out = new ArrayList<>();
+        List<ImageInput> batch = new ArrayList<>(BATCH);
+        while (it.hasNext()) {
+            ImageInput in = it.next();
+            if (in.skipped()) {
+                continue;
+            }
+            if (in.error() != null) {
+                out.add(new Prediction(in.sourcePath(), in.imageId(), in.labelIndex(), null, in.error()));
+                continue;
+            }
+            batch.add(in);
+            if (batch.size() == BATCH) {
+                out.addAll(run(graph, batch, pre, norm, flipAverage));
+                batch.clear();
+            }
+        }
+        if (!batch.isEmpty()) {
+            out.addAll(run(graph, batch, pre, norm, flipAverage));
+        }
+        return out;
+    }
+
+    private static List<Prediction> run(ComputationGraph graph, List<ImageInput> batch, Preprocessor pre,
+                                        Normalization norm, boolean flipAverage) {
         float[][] inputs = new float[batch.size()][];
         for (int i = 0; i < inputs.length; i++) {
             inputs[i] = pre.toInput(pre.plain(batch.get(i).image()), norm);
         }
-        float[][] probs = output(graph, inputs, pre);
+        float[][] probs = flipAverage ? flipAveraged(graph, inputs, pre) : output(graph, inputs, pre);
         List<Prediction> out = new ArrayList<>(batch.size());
         for (int i = 0; i < probs.length; i++) {
             ImageInput in = batch.get(i);
             out.add(new Prediction(in.sourcePath(), in.imageId(), in.labelIndex(), probs[i], null));
         }
         return out;
+    }
+
+    /**
+     * Test-time augmentation: the mean of the softmax outputs of each input and of its horizontal mirror,
+     * computed in one forward pass (inference batch norm makes rows independent of their batch).
+     */
+    public static float[][] flipAveraged(ComputationGraph graph, float[][] inputs, Preprocessor pre) {
+        int n = inputs.length;
+        float[][] both = new float[2 * n][];
+        for (int i = 0; i < n; i++) {
+            both[i] = inputs[i];
+            both[n + i] = pre.mirrored(inputs[i]);
+        }
+        float[][] probs = output(graph, both, pre);
+        float[][] mean = new float[n][];
+        for (int i = 0; i < n; i++) {
+            mean[i] = new float[probs[i].length];
+            for (int c = 0; c < mean[i].length; c++) {
+                mean[i][c] = (probs[i][c] + probs[n + i][c]) / 2;
+            }
+        }
+        return mean;
     }
 
     /** Softmax outputs for preprocessed CHW inputs. */
