@@ -10,7 +10,9 @@ import java.util.SplittableRandom;
 /**
  * The training-time transform: random resized crop, flips and rotation in one affine resampling, then
  * Gaussian blur and random erasing. The random draws depend only on (seed, epoch, image id), so the same
- * image gets the same transform in the same epoch however the data is partitioned.
+ * image gets the same transform in the same epoch however the data is partitioned. With the image's lesion box
+ * (from its mask, training only), a share of the crops is placed to keep the whole lesion: a crop that cuts the
+ * lesion away teaches the network that a lesion-free patch is malignant.
  */
 public final class Augmenter implements Serializable {
     private final BusiConfig.Augment cfg;
@@ -22,9 +24,14 @@ public final class Augmenter implements Serializable {
     }
 
     public float[] augment(DecodedImage image, long seed, int epoch, String imageId) {
+        return augment(image, null, seed, epoch, imageId);
+    }
+
+    /** @param lesion the lesion's box from the image's mask, or null (no mask, or no lesion) */
+    public float[] augment(DecodedImage image, LesionBox lesion, long seed, int epoch, String imageId) {
         SplittableRandom rnd = new SplittableRandom(mix(seed, epoch, imageId));
         Plane src = Plane.reduced(image, size);
-        float[] out = src.sample(size, randomGeometry(rnd, src.width(), src.height()));
+        float[] out = src.sample(size, randomGeometry(rnd, src.width(), src.height(), lesion));
         jitter(out, uniform(rnd, -cfg.brightness(), cfg.brightness()), uniform(rnd, 1 - cfg.contrast(), 1 + cfg.contrast()));
         if (rnd.nextDouble() < cfg.blurProbability() && cfg.blurSigmaMax() > 0) {
             gaussianBlur(out, size, 0.1 + rnd.nextDouble() * Math.max(0, cfg.blurSigmaMax() - 0.1));
@@ -35,18 +42,34 @@ public final class Augmenter implements Serializable {
         return out;
     }
 
-    private Affine randomGeometry(SplittableRandom rnd, int w, int h) {
+    private Affine randomGeometry(SplittableRandom rnd, int w, int h, LesionBox lesion) {
         double area = w * (double) h * uniform(rnd, cfg.cropScaleMin(), cfg.cropScaleMax());
         double logRatio = uniform(rnd, Math.log(cfg.cropRatioMin()), Math.log(cfg.cropRatioMax()));
         double ratio = Math.exp(logRatio);
         double cw = Math.min(w, Math.sqrt(area * ratio));
         double ch = Math.min(h, Math.sqrt(area / ratio));
-        double cx = cw / 2 + rnd.nextDouble() * (w - cw) + uniform(rnd, -cfg.translate(), cfg.translate()) * w;
-        double cy = ch / 2 + rnd.nextDouble() * (h - ch) + uniform(rnd, -cfg.translate(), cfg.translate()) * h;
+        double ux = rnd.nextDouble();
+        double tx = uniform(rnd, -cfg.translate(), cfg.translate()) * w;
+        double uy = rnd.nextDouble();
+        double ty = uniform(rnd, -cfg.translate(), cfg.translate()) * h;
         double angle = Math.toRadians(uniform(rnd, -cfg.rotationDegrees(), cfg.rotationDegrees()));
         boolean flipH = rnd.nextDouble() < cfg.horizontalFlip();
         boolean flipV = rnd.nextDouble() < cfg.verticalFlip();
-        return Affine.crop(cx, cy, cw, ch, angle, flipH, flipV, size);
+        // Drawn last and only when in use, so that every other setting keeps its transforms.
+        boolean keepLesion = lesion != null && cfg.lesionCrop() > 0 && rnd.nextDouble() < cfg.lesionCrop();
+        double cx = keepLesion ? centreOver(ux, cw, w, lesion.x0() * w, lesion.x1() * w) : cw / 2 + ux * (w - cw);
+        double cy = keepLesion ? centreOver(uy, ch, h, lesion.y0() * h, lesion.y1() * h) : ch / 2 + uy * (h - ch);
+        return Affine.crop(cx + tx, cy + ty, cw, ch, angle, flipH, flipV, size);
+    }
+
+    /**
+     * A crop centre, at fraction {@code u} of the range where a crop of {@code length} inside {@code [0, side]}
+     * covers the lesion's {@code [lo, hi]}; the lesion's centre when the lesion is longer than the crop.
+     */
+    static double centreOver(double u, double length, double side, double lo, double hi) {
+        double from = Math.max(length / 2, hi - length / 2);
+        double to = Math.min(side - length / 2, lo + length / 2);
+        return from <= to ? from + u * (to - from) : (lo + hi) / 2;
     }
 
     /** Contrast about the image mean, then a brightness shift, clamped to [0, 1]; in place. */

@@ -27,7 +27,8 @@ public record BusiConfig(Spark spark, Ingest ingest, Augment augment, Model mode
                           double horizontalFlip, double verticalFlip, double rotationDegrees, double translate,
                           double brightness, double contrast,
                           double blurProbability, double blurSigmaMax,
-                          double erasingProbability, double erasingAreaMax) implements java.io.Serializable {}
+                          double erasingProbability, double erasingAreaMax, double lesionCrop)
+            implements java.io.Serializable {}
 
     public record Model(String architecture, int inputSize, int channels, double widthMultiplier,
                         List<String> classes) implements java.io.Serializable {

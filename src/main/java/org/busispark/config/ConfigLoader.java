@@ -121,7 +121,8 @@ public final class ConfigLoader {
                 r.range("busi.augment.rotation-degrees", 0, 180), r.range("busi.augment.translate", 0, 0.5),
                 r.fraction("busi.augment.brightness"), r.fraction("busi.augment.contrast"),
                 r.fraction("busi.augment.blur-probability"), r.range("busi.augment.blur-sigma-max", 0, 10),
-                r.fraction("busi.augment.erasing-probability"), r.fraction("busi.augment.erasing-area-max"));
+                r.fraction("busi.augment.erasing-probability"), r.fraction("busi.augment.erasing-area-max"),
+                r.fraction("busi.augment.lesion-crop"));
         r.ordered("busi.augment.crop-scale-min", augment.cropScaleMin(), "busi.augment.crop-scale-max", augment.cropScaleMax());
         r.ordered("busi.augment.crop-ratio-min", augment.cropRatioMin(), "busi.augment.crop-ratio-max", augment.cropRatioMax());
         if (augment.cropScaleMax() <= 0) {

@@ -7,6 +7,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 import org.busispark.augment.Augmenter;
+import org.busispark.augment.LesionBox;
 import org.busispark.augment.Normalization;
 import org.busispark.augment.Preprocessor;
 import org.busispark.config.BusiConfig;
@@ -64,9 +65,12 @@ public final class TrainJob {
         }
 
         Dataset<Row> trainRowsDf = ImageSources.ingested(spark, data, Splits.TRAIN);
+        // Masks are decoded once, to their lesion's box, and only when the augmentation uses them.
+        boolean lesions = config.augment().lesionCrop() > 0;
         JavaRDD<TrainingExamples.Row> trainRows = trainRowsDf
-                .select(ImageTable.IMAGE_ID, ImageTable.LABEL_INDEX, ImageTable.IMAGE).javaRDD()
-                .map(r -> new TrainingExamples.Row(r.getString(0), r.getInt(1), (byte[]) r.get(2)))
+                .select(ImageTable.IMAGE_ID, ImageTable.LABEL_INDEX, ImageTable.IMAGE, ImageTable.MASK).javaRDD()
+                .map(r -> new TrainingExamples.Row(r.getString(0), r.getInt(1), (byte[]) r.get(2),
+                        lesions && !r.isNullAt(3) ? LesionBox.of(ImageCodec.decodePng((byte[]) r.get(3))) : null))
                 .persist(StorageLevel.MEMORY_AND_DISK_SER());
         JavaRDD<ImageInput> validation = ImageSources.fromIngested(ImageSources.ingested(spark, data, Splits.VALIDATION))
                 .persist(StorageLevel.MEMORY_AND_DISK_SER());

@@ -1,6 +1,7 @@
 package org.busispark.train;
 
 import org.busispark.augment.Augmenter;
+import org.busispark.augment.LesionBox;
 import org.busispark.augment.Normalization;
 import org.busispark.augment.Preprocessor;
 import org.busispark.ingest.ImageCodec;
@@ -15,8 +16,8 @@ import java.util.Iterator;
  * stack them into minibatches of {@code batch-size-per-worker}.
  */
 final class TrainingExamples implements Serializable {
-    /** A training row as it is cached between epochs: its id, class and normalised PNG. */
-    record Row(String imageId, int labelIndex, byte[] png) implements Serializable {}
+    /** A training row as it is cached between epochs: its id, class, normalised PNG and lesion box (or null). */
+    record Row(String imageId, int labelIndex, byte[] png, LesionBox lesion) implements Serializable {}
 
     private final Augmenter augmenter;
     private final Preprocessor preprocessor;
@@ -48,7 +49,7 @@ final class TrainingExamples implements Serializable {
     }
 
     DataSet example(Row row, int epoch) {
-        float[] plane = augmenter.augment(ImageCodec.decodePng(row.png()), seed, epoch, row.imageId());
+        float[] plane = augmenter.augment(ImageCodec.decodePng(row.png()), row.lesion(), seed, epoch, row.imageId());
         float[] input = preprocessor.toInput(plane, normalization);
         float[] label = new float[numClasses];
         label[row.labelIndex()] = 1f;

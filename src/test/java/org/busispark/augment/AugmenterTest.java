@@ -23,7 +23,7 @@ class AugmenterTest {
 
     /** Everything off except the given flip probabilities; the crop keeps the whole image at its own aspect. */
     private static BusiConfig.Augment identity(double aspect, double flipH, double flipV) {
-        return new BusiConfig.Augment(1, 1, aspect, aspect, flipH, flipV, 0, 0, 0, 0, 0, 0, 0, 0);
+        return new BusiConfig.Augment(1, 1, aspect, aspect, flipH, flipV, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     }
 
     private static float[] augment(BusiConfig.Augment cfg, DecodedImage image, int epoch) {
@@ -89,7 +89,7 @@ class AugmenterTest {
     void erasingFillsARectangleWithOneValue() {
         DecodedImage image = ramp(SIZE, SIZE);
         float[] plain = new Preprocessor(SIZE, 1).plain(image);
-        BusiConfig.Augment cfg = new BusiConfig.Augment(1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0.15);
+        BusiConfig.Augment cfg = new BusiConfig.Augment(1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0.15, 0);
         float[] out = augment(cfg, image, 0);
         java.util.Set<Float> changed = new java.util.HashSet<>();
         int count = 0;
@@ -128,5 +128,61 @@ class AugmenterTest {
         float[] clipped = {0.95f, 0.05f};
         Augmenter.jitter(clipped, 0.2, 1.0);
         assertEquals(1f, clipped[0]);
+    }
+
+    /** A dark 100x100 image with a bright 15x15 "lesion" near its bottom-right corner, and that lesion's mask. */
+    private static DecodedImage[] cornerLesion() {
+        byte[] image = new byte[100 * 100];
+        byte[] mask = new byte[100 * 100];
+        for (int y = 78; y < 93; y++) {
+            for (int x = 80; x < 95; x++) {
+                image[y * 100 + x] = (byte) 250;
+                mask[y * 100 + x] = (byte) 255;
+            }
+        }
+        return new DecodedImage[] {new DecodedImage(100, 100, image, 1, "png"), new DecodedImage(100, 100, mask, 1, "png")};
+    }
+
+    @Test
+    void lesionBoxIsTheMasksForegroundAsFractions() {
+        DecodedImage mask = cornerLesion()[1];
+        assertEquals(new LesionBox(0.80, 0.78, 0.95, 0.93), LesionBox.of(mask));
+        assertNull(LesionBox.of(new DecodedImage(10, 10, new byte[100], 1, "png")));
+    }
+
+    @Test
+    void lesionCropsKeepTheWholeLesionAndPlainCropsSometimesLoseIt() {
+        DecodedImage[] lesion = cornerLesion();
+        LesionBox box = LesionBox.of(lesion[1]);
+        // Small square crops (a quarter of the area), nothing else: the crop alone decides what is seen.
+        BusiConfig.Augment plain = new BusiConfig.Augment(0.25, 0.25, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        BusiConfig.Augment keep = new BusiConfig.Augment(0.25, 0.25, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1);
+        int lost = 0;
+        for (int epoch = 0; epoch < 40; epoch++) {
+            float[] kept = new Augmenter(keep, SIZE).augment(lesion[0], box, 7, epoch, "img-1");
+            // 15x15 of 50x50 source pixels, at 32x32: about 9x9 bright pixels when the whole lesion is in.
+            assertTrue(bright(kept) >= 64, "epoch " + epoch + ": " + bright(kept) + " bright pixels");
+            if (bright(new Augmenter(plain, SIZE).augment(lesion[0], box, 7, epoch, "img-1")) == 0) {
+                lost++;
+            }
+        }
+        assertTrue(lost > 10, "plain crops miss a corner lesion most of the time; missed " + lost + " of 40");
+    }
+
+    private static int bright(float[] img) {
+        int n = 0;
+        for (float v : img) {
+            n += v > 0.5f ? 1 : 0;
+        }
+        return n;
+    }
+
+    @Test
+    void cropCentreCoversTheLesionOrCentresOnIt() {
+        for (double u : new double[] {0, 0.3, 1}) {
+            double c = Augmenter.centreOver(u, 40, 100, 70, 90);
+            assertTrue(c - 20 <= 70 && c + 20 >= 90 && c - 20 >= 0 && c + 20 <= 100, "centre " + c);
+        }
+        assertEquals(50, Augmenter.centreOver(0.7, 20, 100, 30, 70), 1e-9, "lesion longer than the crop");
     }
 }
