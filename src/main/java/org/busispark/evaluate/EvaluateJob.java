@@ -49,7 +49,7 @@ public final class EvaluateJob {
     private EvaluateJob() {}
 
     /** What metrics.json holds: the metrics, and what they were computed on. */
-    public record Report(String model, String data, String split, long imagesSeen, long imagesUnusable,
+    public record Report(String model, String data, String split, String tta, long imagesSeen, long imagesUnusable,
                          @JsonUnwrapped EvaluationResult result, String evaluatedAt) {}
 
     public static Report run(SparkSession spark, BusiConfig config, String modelUri, String dataUri, String split,
@@ -67,7 +67,9 @@ public final class EvaluateJob {
         JavaRDD<ImageInput> inputs = ingested
                 ? ImageSources.fromIngested(ImageSources.ingested(spark, data, usedSplit))
                 : ImageSources.fromFolder(spark, data, config, true).filter(i -> !i.skipped());
-        JavaRDD<Prediction> predictions = Predictor.predict(jsc, inputs, loaded.zip(), card)
+        // Evaluated as busi.score.tta would score, so that the metrics describe what scoring delivers.
+        JavaRDD<Prediction> predictions = Predictor.predict(inputs, jsc.broadcast(loaded.zip()), card,
+                        config.score().flipAverage())
                 .persist(StorageLevel.MEMORY_AND_DISK_SER());
         try {
             // Probabilities are a few floats per image: the metrics that need them all (AUC, bootstrap) run here.
@@ -81,8 +83,8 @@ public final class EvaluateJob {
             int[] truth = labelled.stream().mapToInt(Prediction::labelIndex).toArray();
             float[][] probs = labelled.stream().map(Prediction::probabilities).toArray(float[][]::new);
             EvaluationResult result = EvaluationResult.compute(truth, probs, card.classes(), BOOTSTRAP, config.train().seed());
-            Report report = new Report(loaded.dir(), data, usedSplit, seen, seen - labelled.size(), result,
-                    Instant.now().toString());
+            Report report = new Report(loaded.dir(), data, usedSplit, config.score().tta(), seen,
+                    seen - labelled.size(), result, Instant.now().toString());
 
             PredictionTable.write(storage, PredictionTable.frame(spark, predictions, card.classes(), loaded.name(),
                     loaded.version(), true), Storage.child(outputUri, PREDICTIONS_DIR));

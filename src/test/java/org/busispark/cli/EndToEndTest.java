@@ -140,6 +140,15 @@ class EndToEndTest {
                 "--data", SAMPLE, "--output", eval.toString());
         assertEquals(0, r.code(), r.err());
         assertEquals(60, json(eval.resolve("metrics.json")).get("metrics").get("count").asLong());
+        assertEquals("none", json(eval.resolve("metrics.json")).get("tta").asText());
+        Path flipped = out.resolve("eval-folder-tta");
+        r = BusiCliTest.run("evaluate", "--conf", "conf/local.conf", "--model", out.toString(), "--data", SAMPLE,
+                "--output", flipped.toString(), "-Dbusi.score.tta=hflip");
+        assertEquals(0, r.code(), r.err());
+        assertEquals("hflip", json(flipped.resolve("metrics.json")).get("tta").asText());
+        assertNotEquals(json(eval.resolve("metrics.json")).get("metrics").get("averageLoss").asDouble(),
+                json(flipped.resolve("metrics.json")).get("metrics").get("averageLoss").asDouble(),
+                "flip averaging changes the probabilities");
         for (String f : new String[] {"report.html", "plots/confusion-matrix.png", "plots/roc-curves.png",
                 "plots/reliability.png", "plots/training-loss.png"}) {
             assertTrue(Files.size(eval.resolve(f)) > 1000, f);
