@@ -13,6 +13,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 import javax.imageio.ImageIO;
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -157,14 +161,16 @@ public final class GradCam {
     }
 
     /**
-     * The heatmap over the grayscale image as a PNG: a blue-to-red colour map blended in proportion to the heat,
-     * so cold regions show the plain image.
+     * What a reader needs on one PNG: the plain image on the left, the heatmap blended over it on the right (in
+     * proportion to the heat, so cold regions show the plain image), and a caption with the explained class and
+     * every class's probability.
      */
-    public static byte[] overlayPng(DecodedImage image, Cam cam) {
+    public static byte[] overlayPng(DecodedImage image, Cam cam, List<String> classes) {
         int w = image.width();
         int h = image.height();
+        int caption = Math.max(18, h / 14);
         float[] heat = cam.upsampled(w, h);
-        BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        BufferedImage out = new BufferedImage(2 * w, h + caption, BufferedImage.TYPE_INT_RGB);
         byte[] gray = image.gray();
         for (int i = 0; i < heat.length; i++) {
             double g = (gray[i] & 0xff) / 255.0;
@@ -173,8 +179,20 @@ public final class GradCam {
             int r = channel(g, jet(t, 3), alpha);
             int gr = channel(g, jet(t, 2), alpha);
             int b = channel(g, jet(t, 1), alpha);
-            out.setRGB(i % w, i / w, (r << 16) | (gr << 8) | b);
+            int plain = gray[i] & 0xff;
+            out.setRGB(i % w, i / w, (plain << 16) | (plain << 8) | plain);
+            out.setRGB(w + i % w, i / w, (r << 16) | (gr << 8) | b);
         }
+        Graphics2D g = out.createGraphics();
+        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, caption * 2 / 3));
+        g.setColor(Color.WHITE);
+        StringBuilder text = new StringBuilder("Grad-CAM of " + classes.get(cam.target()) + " |");
+        for (int c = 0; c < classes.size(); c++) {
+            text.append(String.format(" %s %.2f", classes.get(c), cam.probabilities()[c]));
+        }
+        g.drawString(text.toString(), 4, h + caption * 3 / 4);
+        g.dispose();
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try {
             ImageIO.write(out, "png", bytes);

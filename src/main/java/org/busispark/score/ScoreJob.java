@@ -188,7 +188,7 @@ public final class ScoreJob {
                     for (int i = 0; i < cams.length; i++) {
                         String file = overlayName(batch.get(i), classes.get(cams[i].target()),
                                 cams[i].probabilities()[cams[i].target()]);
-                        storage.writeBytes(Storage.child(dir, file), GradCam.overlayPng(batch.get(i).image(), cams[i]));
+                        storage.writeBytes(Storage.child(dir, file), GradCam.overlayPng(batch.get(i).image(), cams[i], classes));
                         written.add(file);
                     }
                     batch.clear();

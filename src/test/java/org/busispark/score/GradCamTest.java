@@ -5,7 +5,6 @@ import org.busispark.augment.Preprocessor;
 import org.busispark.config.ConfigLoader;
 import org.busispark.config.BusiConfig;
 import org.busispark.ingest.DecodedImage;
-import org.busispark.ingest.ImageCodec;
 import org.busispark.model.Predictor;
 import org.busispark.model.ResNetBuilder;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -14,10 +13,15 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.util.List;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -60,7 +64,7 @@ class GradCamTest {
     }
 
     @Test
-    void theMapHasTheLastBlocksSizeAndIsNormalised() {
+    void theMapHasTheLastBlocksSizeAndIsNormalised() throws IOException {
         GradCam.Cam[] cams = new GradCam(graph, ResNetBuilder.lastBlock("resnet18")).explain(inputs, PRE);
         float[][] probs = Predictor.output(graph, inputs, PRE);
         for (int i = 0; i < cams.length; i++) {
@@ -80,8 +84,20 @@ class GradCamTest {
             for (float v : up) {
                 assertTrue(v >= 0 && v <= 1);
             }
-            byte[] png = GradCam.overlayPng(image(3, 50, 50), cam);
-            assertEquals(SIZE, ImageCodec.decodePng(png).width());
+            DecodedImage plain = image(3, 50, 50);
+            BufferedImage overlay = ImageIO.read(new ByteArrayInputStream(
+                    GradCam.overlayPng(plain, cam, List.of("benign", "malignant", "normal"))));
+            assertEquals(2 * plain.width(), overlay.getWidth(), "plain image and heatmap side by side");
+            assertTrue(overlay.getHeight() > plain.height(), "with a caption below");
+            float[] heat = cam.upsampled(plain.width(), plain.height());
+            int hottest = 0;
+            for (int p = 1; p < heat.length; p++) {
+                hottest = heat[p] > heat[hottest] ? p : hottest;
+            }
+            int x = hottest % plain.width(), y = hottest / plain.width();
+            int gray = plain.gray()[hottest] & 0xff;
+            assertEquals((gray << 16) | (gray << 8) | gray, overlay.getRGB(x, y) & 0xffffff, "left: the plain image");
+            assertNotEquals(overlay.getRGB(x, y), overlay.getRGB(plain.width() + x, y), "right: coloured where hot");
         }
     }
 
