@@ -56,13 +56,6 @@ public final class ImageTable {
             .add(PHASH, DataTypes.LongType, false)
             .add(INGESTED_AT, DataTypes.TimestampType, false);
 
-    public static final StructType QUARANTINE = new StructType()
-            .add(SOURCE_PATH, DataTypes.StringType, false)
-            .add(LABEL, DataTypes.StringType, true)
-            .add(REASON, DataTypes.StringType, false)
-            .add(DETAIL, DataTypes.StringType, true)
-            .add(SIZE, DataTypes.LongType, false);
-
     private ImageTable() {}
 
     static Row imageRow(IngestRules.Outcome o, DatasetPlanner.Assignment a, List<String> classes, Timestamp now) {
@@ -71,9 +64,5 @@ public final class ImageTable {
         return RowFactory.create(o.imageId(), o.sourcePath(), o.label(), labelIndex, a.split(), a.dupGroup(),
                 o.patientId(), img.width(), img.height(), img.channels(), img.format(), o.png(), o.maskPng(), o.phash(),
                 now);
-    }
-
-    static Row quarantineRow(IngestRules.Outcome o) {
-        return RowFactory.create(o.sourcePath(), o.label(), o.reason(), o.detail(), o.size());
     }
 }

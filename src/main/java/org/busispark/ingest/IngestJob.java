@@ -28,6 +28,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.stream.Collectors;
 
 /**
  * {@code busi ingest}: lists and decodes every file under the input in parallel, groups exact and near
@@ -81,10 +82,13 @@ public final class IngestJob {
         JavaRDD<IngestRules.Outcome> meta = outcomes.map(IngestRules.Outcome::withoutBytes)
                 .persist(StorageLevel.MEMORY_AND_DISK());
         try {
-            List<DatasetPlanner.NewImage> accepted = meta
+            // Every file's metadata (no pixels, no bytes) comes to the driver once: the plan, the counts and the
+            // quarantine table are made from it there, without further Spark jobs.
+            List<IngestRules.Outcome> all = meta.collect();
+            List<DatasetPlanner.NewImage> accepted = all.stream()
                     .filter(o -> o.status() == IngestRules.Status.ACCEPTED)
                     .map(o -> new DatasetPlanner.NewImage(o.sourcePath(), o.imageId(), o.label(), o.patientId()))
-                    .collect();
+                    .toList();
             Dataset<Row> existing = storage.exists(imagesDir) ? spark.read().parquet(imagesDir) : null;
             List<DatasetPlanner.OldImage> old = existing == null ? List.of() : existing
                     .select(ImageTable.IMAGE_ID, ImageTable.LABEL, ImageTable.SPLIT, ImageTable.DUP_GROUP,
@@ -112,16 +116,19 @@ public final class IngestJob {
                     + "conflicting labels (%s)", edges.size(), distance, plan.duplicateGroups().size(),
                     plan.labelConflicts().size(), config.ingest().labelConflicts()));
 
-            Broadcast<Map<String, DatasetPlanner.Assignment>> assignments = jsc.broadcast(plan.bySourcePath());
-            JavaRDD<IngestRules.Outcome> decided = meta.map(o -> decide(o, assignments.value()));
-            Map<String, Long> counts = decided.map(o -> IngestReport.countKey(o, split(o, assignments.value())))
-                    .countByValue();
+            Map<String, DatasetPlanner.Assignment> bySource = plan.bySourcePath();
+            List<IngestRules.Outcome> decided = all.stream().map(o -> decide(o, bySource)).toList();
+            Map<String, Long> counts = decided.stream().collect(Collectors.groupingBy(
+                    o -> IngestReport.countKey(o, split(o, bySource)), TreeMap::new, Collectors.counting()));
 
             String runFolder = ImageTable.INGEST_RUN + "=" + runId;
-            commit(storage, spark.createDataFrame(decided.filter(o -> o.status() == IngestRules.Status.QUARANTINED)
-                            .map(ImageTable::quarantineRow), ImageTable.QUARANTINE).coalesce(1),
-                    Storage.child(Storage.child(output, ImageTable.QUARANTINE_DIR), runFolder), false);
+            String quarantine = Storage.child(Storage.child(output, ImageTable.QUARANTINE_DIR), runFolder);
+            String staging = storage.stagingFor(quarantine);
+            QuarantineWriter.write(jsc.hadoopConfiguration(), staging,
+                    decided.stream().filter(o -> o.status() == IngestRules.Status.QUARANTINED).toList());
+            storage.commitFolder(staging, quarantine);
             progress.stage("quarantine table written");
+            Broadcast<Map<String, DatasetPlanner.Assignment>> assignments = jsc.broadcast(bySource);
             List<String> classes = config.model().classes();
             Timestamp now = Timestamp.from(Instant.now());
             if (!fresh.isEmpty()) {
@@ -129,7 +136,7 @@ public final class IngestJob {
                 commit(storage, spark.createDataFrame(outcomes.map(o -> decide(o, assignments.value()))
                                 .filter(o -> o.status() == IngestRules.Status.ACCEPTED)
                                 .map(o -> ImageTable.imageRow(o, assignments.value().get(o.sourcePath()), classes, now)),
-                        ImageTable.IMAGES), Storage.child(imagesDir, runFolder), true);
+                        ImageTable.IMAGES), Storage.child(imagesDir, runFolder));
                 progress.stage(String.format("%d images written", fresh.size()));
             }
             IngestReport report = IngestReport.build(runId, Storage.normalize(input), counts, config.ingest(), plan,
@@ -166,11 +173,11 @@ public final class IngestJob {
         return a == null ? null : a.split();
     }
 
-    /** Writes a table to a hidden staging folder beside {@code target}, then renames it into place. */
-    private static void commit(Storage storage, Dataset<Row> rows, String target, boolean bySplit) {
+    /** Writes the images to a hidden staging folder beside {@code target}, then renames it into place. */
+    private static void commit(Storage storage, Dataset<Row> rows, String target) {
         String staging = storage.stagingFor(target);
-        var writer = rows.write().mode(SaveMode.ErrorIfExists).option("compression", "uncompressed");
-        (bySplit ? writer.partitionBy(ImageTable.SPLIT) : writer).parquet(staging);
+        rows.write().mode(SaveMode.ErrorIfExists).option("compression", "uncompressed")
+                .partitionBy(ImageTable.SPLIT).parquet(staging);
         storage.commitFolder(staging, target);
     }
 
