@@ -51,7 +51,7 @@ class ConfigLoaderTest {
         assertEquals(new BusiConfig.Train(30, "adabelief", 0.001, "cosine", 2, 10, 0.5, 0.0001, "balanced", 0, 5, 16, 5, 0,
                         "MEMORY_AND_DISK_SER", 12345),
                 c.train());
-        assertEquals(new BusiConfig.Store("", "busi-resnet"), c.store());
+        assertEquals(new BusiConfig.Store("", "busi-resnet", new BusiConfig.Promotion("macro-f1", 0.01)), c.store());
         assertFalse(c.store().enabled(), "an empty store uri publishes nothing");
     }
 
@@ -184,12 +184,24 @@ class ConfigLoaderTest {
     @Test
     void storeUriMayBeEmptyOrSetAndModelNameMustBeAFolderName() {
         BusiConfig c = ConfigLoader.load(null, Map.of("busi.store.uri", "s3a://bucket/busi", "busi.store.model-name", "busi-v2.1"));
-        assertEquals(new BusiConfig.Store("s3a://bucket/busi", "busi-v2.1"), c.store());
+        assertEquals(new BusiConfig.Store("s3a://bucket/busi", "busi-v2.1", new BusiConfig.Promotion("macro-f1", 0.01)), c.store());
         assertTrue(c.store().enabled());
         assertFalse(ConfigLoader.load(null, Map.of("busi.store.uri", " ")).store().enabled());
         assertRejected(() -> ConfigLoader.load(null, Map.of("busi.store.model-name", "../other")),
                 "busi.store.model-name", "../other");
         assertFileRejected("busi.store.model-name = \"_hidden\"", "busi.store.model-name");
         assertFileRejected("busi.store.uri = [1]", "busi.store.uri", "a string");
+    }
+
+    @Test
+    void promotionNeedsAKnownMetricAndABoundedMargin() {
+        BusiConfig c = ConfigLoader.load(null, Map.of("busi.store.promotion.metric", "Accuracy",
+                "busi.store.promotion.min-improvement", "-0.02"));
+        assertEquals(new BusiConfig.Promotion("accuracy", -0.02), c.store().promotion());
+        assertRejected(() -> ConfigLoader.load(null, Map.of("busi.store.promotion.metric", "loss")),
+                "busi.store.promotion.metric", "macro-f1", "malignant-sensitivity", "'loss'");
+        assertRejected(() -> ConfigLoader.load(null, Map.of("busi.store.promotion.min-improvement", "2")),
+                "busi.store.promotion.min-improvement", "between -1.0 and 1.0");
+        assertFileRejected("busi.store.promotion.margin = 0.1", "busi.store.promotion.margin", "min-improvement");
     }
 }
