@@ -7,6 +7,7 @@ import org.apache.spark.scheduler.SparkListenerStageSubmitted;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.busispark.cli.BusiCliTest;
 import org.busispark.storage.Json;
+import org.busispark.testing.ChildJvm;
 import org.busispark.testing.StopsSpark;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -21,7 +22,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
-import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -93,7 +93,7 @@ class StandaloneClusterTest {
         masterWebUiPort = freePort();
         masterUrl = "spark://" + LOOPBACK + ":" + masterPort;
         try {
-            start("master", home, classPath, "org.apache.spark.deploy.master.Master",
+            start("master", home, "org.apache.spark.deploy.master.Master",
                     "--host", LOOPBACK, "--port", String.valueOf(masterPort), "--webui-port", String.valueOf(masterWebUiPort));
         } catch (IOException e) {
             Assumptions.abort("this environment cannot start processes: " + e);
@@ -101,7 +101,7 @@ class StandaloneClusterTest {
         awaitMaster(json -> true, "the master's web UI to answer");
         for (int w = 0; w < 2; w++) {
             workerDirs[w] = Files.createDirectories(tmp.resolve("worker-" + w));
-            start("worker-" + w, home, classPath, "org.apache.spark.deploy.worker.Worker",
+            start("worker-" + w, home, "org.apache.spark.deploy.worker.Worker",
                     "--host", LOOPBACK, "--port", String.valueOf(freePort()), "--webui-port", String.valueOf(freePort()),
                     "--cores", "1", "--memory", "2g", "--work-dir", workerDirs[w].toString(), masterUrl);
         }
@@ -273,17 +273,9 @@ class StandaloneClusterTest {
         return out;
     }
 
-    private static void start(String name, Path sparkHome, String classPath, String mainClass, String... args)
+    private static void start(String name, Path sparkHome, String mainClass, String... args)
             throws IOException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        // The --add-opens list surefire gave this JVM (the pom's spark.jvm.opens).
-        ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-                .filter(a -> a.startsWith("--add-opens") || a.startsWith("-XX:+IgnoreUnrecognizedVMOptions")
-                        || a.startsWith("-Djdk.reflect."))
-                .forEach(cmd::add);
-        cmd.addAll(List.of("-Xmx512m", "-cp", classPath, mainClass));
-        cmd.addAll(List.of(args));
+        List<String> cmd = ChildJvm.command("512m", mainClass, args);
         Path log = tmp.resolve(name + ".log");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("SPARK_HOME", sparkHome.toString());
