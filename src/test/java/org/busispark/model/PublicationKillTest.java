@@ -32,7 +32,7 @@ class PublicationKillTest {
     private static final String NAME = "busi-resnet";
     private static final int KILLS = 8;
     /** Files of the stand-in evaluation: enough that most of a publication's time is spent writing a version. */
-    private static final int EVALUATION_FILES = 120;
+    private static final int EVALUATION_FILES = 20;
     @TempDir
     Path tmp;
 
@@ -42,7 +42,6 @@ class PublicationKillTest {
             Storage storage = new Storage(new Configuration());
             String store = args[0];
             Promotion promotion = new Promotion(ConfigLoader.defaults().store().promotion(), "kill test");
-            System.out.println("publishing");
             for (int i = 0; ; i++) {
                 String version = ModelRegistry.commit(storage, store, NAME, args[1], args[2]);
                 Optional<String> champion = ModelRegistry.latestVersion(storage, store, NAME);
@@ -50,6 +49,7 @@ class PublicationKillTest {
                 ModelRegistry.decide(storage, store, NAME, i % 2 == 0
                         ? promotion.manual(version, champion.orElse(null), "kill test: promote")
                         : promotion.unmeasured(version, champion.orElse(null), "kill test: keep"));
+                System.out.println("published " + version);
             }
         }
     }
@@ -72,11 +72,12 @@ class PublicationKillTest {
                     tmp.resolve("evaluation").toString())).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             try {
                 long deadline = System.nanoTime() + 60_000_000_000L;
-                while (!Files.readString(log).contains("publishing")) {
+                // After its first (cold, slow) publication, which promotes, kill it at a random moment of the next ones.
+                while (!Files.readString(log).contains("published v")) {
                     assertTrue(child.isAlive() && System.nanoTime() < deadline, () -> "publisher starts: " + read(log));
                     Thread.sleep(20);
                 }
-                Thread.sleep(random.nextInt(100, 1500));
+                Thread.sleep(random.nextInt(0, 2000));
                 assertTrue(child.isAlive(), () -> "the publisher was still publishing: " + read(log));
             } finally {
                 ChildJvm.kill(child);
@@ -84,11 +85,11 @@ class PublicationKillTest {
             state = checkInvariants(storage, store);
             served += state.getOrDefault("served", 0);
         }
-        // The kills really landed mid-publication, and publications also completed between them. (Before the
-        // first promotion, and in the instant a local file system replaces latest, there is no latest to serve.)
+        // The kills really landed mid-publication, and publications also completed between them. (In the instant a
+        // local file system replaces latest, by a delete and a rename, a kill would leave no latest to serve.)
         assertTrue(state.getOrDefault("incomplete", 0) >= 2, "versions cut off by a kill: " + state);
         assertTrue(state.getOrDefault("committed", 0) >= KILLS, "complete versions: " + state);
-        assertTrue(served >= KILLS - 2, "kills after which latest served a version: " + served);
+        assertTrue(served >= KILLS - 1, "kills after which latest served a version: " + served);
     }
 
     /** Checks the store and counts its incomplete and committed versions, and whether latest serves one. */
