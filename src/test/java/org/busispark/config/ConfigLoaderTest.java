@@ -2,7 +2,7 @@ package org.busispark.config;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.File;
@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -83,8 +84,16 @@ class ConfigLoaderTest {
     }
 
     /** Every value a shipped deployment file sets must reach the typed configuration, whatever it is tuned to. */
+    static Stream<String> shippedConfFiles() throws IOException {
+        try (Stream<Path> files = Files.list(Path.of("conf"))) {
+            List<String> confs = files.map(Path::toString).filter(f -> f.endsWith(".conf")).sorted().toList();
+            assertTrue(confs.containsAll(List.of("conf/local.conf", "conf/cluster.conf")), confs.toString());
+            return confs.stream();
+        }
+    }
+
     @ParameterizedTest
-    @ValueSource(strings = {"conf/local.conf", "conf/cluster.conf"})
+    @MethodSource("shippedConfFiles")
     void shippedConfFilesLoadAndApply(String path) {
         BusiConfig c = ConfigLoader.load(new File(path), Map.of());
         com.typesafe.config.Config raw = com.typesafe.config.ConfigFactory.parseFile(new File(path));
@@ -94,6 +103,10 @@ class ConfigLoaderTest {
         assertEquals(raw.getInt("busi.train.epochs"), c.train().epochs());
         assertEquals(raw.getInt("busi.train.batch-size-per-worker"), c.train().batchSizePerWorker());
         assertEquals(raw.hasPath("busi.store.uri") ? raw.getString("busi.store.uri") : "", c.store().uri());
+        if (raw.hasPath("busi.store.promotion")) {
+            assertEquals(raw.getString("busi.store.promotion.metric"), c.store().promotion().metric());
+            assertEquals(raw.getDouble("busi.store.promotion.min-improvement"), c.store().promotion().minImprovement());
+        }
         for (var e : raw.getConfig("busi.spark.properties").entrySet()) {
             String key = com.typesafe.config.ConfigUtil.splitPath(e.getKey()).get(0);
             assertEquals(String.valueOf(e.getValue().unwrapped()), c.spark().properties().get(key), key);
