@@ -127,8 +127,9 @@ public final class BusiCli {
          */
         void publish(SparkSession spark, BusiConfig config, EvaluateJob.Report evaluation, String evaluationDir) {
             if (config.store().enabled()) {
+                String command = "busi " + getClass().getAnnotation(Command.class).name();
                 PromotionGate.publish(spark, config, Storage.child(output, ModelStore.MODEL_DIR), evaluation,
-                        evaluationDir, Storage.child(output, CHAMPION_EVALUATION), "busi " + getClass().getAnnotation(Command.class).name());
+                        evaluationDir, Storage.child(output, CHAMPION_EVALUATION), command);
             }
         }
     }
