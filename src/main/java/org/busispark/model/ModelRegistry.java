@@ -97,6 +97,7 @@ public final class ModelRegistry {
      * {@code latest} still names the champion, never a {@code latest} without its decision.
      */
     public static void decide(Storage storage, String storeUri, String name, Promotion.Decision decision) {
+        Progress progress = new Progress("promote");
         String model = modelUri(storeUri, name);
         if (!VERSION.matcher(decision.challenger()).matches()) {
             throw new IllegalArgumentException("'" + decision.challenger()
@@ -109,7 +110,6 @@ public final class ModelRegistry {
         String record = Storage.child(Storage.child(model, PROMOTIONS_DIR),
                 DECIDED.format(Instant.parse(decision.decidedAt())) + "-" + decision.challenger() + ".json");
         storage.writeText(record, Json.write(decision));
-        Progress progress = new Progress("promote");
         if (decision.promoted()) {
             storage.writeText(Storage.child(model, LATEST), decision.challenger() + "\n");
         }
