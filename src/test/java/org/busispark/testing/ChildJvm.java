@@ -9,17 +9,22 @@ import java.util.List;
 public final class ChildJvm {
     private ChildJvm() {}
 
-    /** {@code java} with this JVM's classpath and the --add-opens list surefire gave it (the pom's spark.jvm.opens). */
+    /** {@code java} with this JVM's classpath and {@link #sparkOptions}. */
     public static List<String> command(String maxHeap, String mainClass, String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-                .filter(a -> a.startsWith("--add-opens") || a.startsWith("-XX:+IgnoreUnrecognizedVMOptions")
-                        || a.startsWith("-Djdk.reflect."))
-                .forEach(cmd::add);
+        cmd.addAll(sparkOptions());
         cmd.addAll(List.of("-Xmx" + maxHeap, "-cp", System.getProperty("java.class.path"), mainClass));
         cmd.addAll(List.of(args));
         return cmd;
+    }
+
+    /** The --add-opens list surefire gave this JVM (the pom's spark.jvm.opens), which Spark needs on Java 17. */
+    public static List<String> sparkOptions() {
+        return ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(a -> a.startsWith("--add-opens") || a.startsWith("-XX:+IgnoreUnrecognizedVMOptions")
+                        || a.startsWith("-Djdk.reflect."))
+                .toList();
     }
 
     /** Kills {@code process} and everything it started, and waits until it is gone. */
