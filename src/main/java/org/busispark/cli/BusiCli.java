@@ -9,6 +9,7 @@ import org.busispark.config.SparkSessions;
 import org.busispark.augment.Augmenter;
 import org.busispark.augment.Preprocessor;
 import org.busispark.evaluate.EvaluateJob;
+import org.busispark.evaluate.PromotionGate;
 import org.busispark.ingest.ImageCodec;
 import org.busispark.ingest.ImageSources;
 import org.busispark.ingest.ImageTable;
@@ -17,6 +18,7 @@ import org.busispark.ingest.Splits;
 import org.busispark.model.ModelLoadException;
 import org.busispark.model.ModelRegistry;
 import org.busispark.model.ModelStore;
+import org.busispark.model.Promotion;
 import org.busispark.score.ScoreJob;
 import org.busispark.storage.Progress;
 import org.busispark.storage.Storage;
@@ -46,11 +48,13 @@ import java.util.function.Function;
                 "Paths are Hadoop URIs (file:, hdfs:, s3a:) or local paths. Settings come from reference.conf,",
                 "then --conf FILE, then -Dkey=value (e.g. -Dbusi.train.epochs=20)."},
         subcommands = {BusiCli.Ingest.class, BusiCli.Train.class, BusiCli.Evaluate.class, BusiCli.Score.class,
-                BusiCli.Run.class, BusiCli.AugmentPreview.class, CommandLine.HelpCommand.class})
+                BusiCli.Run.class, BusiCli.Promote.class, BusiCli.AugmentPreview.class, CommandLine.HelpCommand.class})
 public final class BusiCli {
     /** Exit code for a problem the user can fix: bad configuration, missing input, unusable model. */
     static final int USER_ERROR = 2;
     static final int FAILURE = 1;
+    /** Where `run` writes the champion's re-evaluation on the challenger's test split. */
+    static final String CHAMPION_EVALUATION = "champion-evaluation";
     static final String MODEL_HELP = "Model folder, a training output, or a model store's <store>/models/<name> "
             + "(its latest version) or <store>/models/<name>/<version>.";
 
@@ -127,12 +131,15 @@ public final class BusiCli {
             return Map.of();
         }
 
-        /** Publishes {@code <output>/model} (and an evaluation, unless null) when busi.store.uri is set. */
-        void publish(SparkSession spark, BusiConfig config, String evaluationDir) {
-            BusiConfig.Store store = config.store();
-            if (store.enabled()) {
-                ModelRegistry.publish(new Storage(spark.sparkContext().hadoopConfiguration()), store.uri(),
-                        store.modelName(), Storage.child(output, ModelStore.MODEL_DIR), evaluationDir);
+        /**
+         * When busi.store.uri is set, publishes {@code <output>/model} (with its evaluation in {@code evaluationDir},
+         * unless null) and promotes it if it beats the champion ({@link PromotionGate}).
+         */
+        void publish(SparkSession spark, BusiConfig config, EvaluateJob.Report evaluation, String evaluationDir) {
+            if (config.store().enabled()) {
+                String command = "busi " + getClass().getAnnotation(Command.class).name();
+                PromotionGate.publish(spark, config, Storage.child(output, ModelStore.MODEL_DIR), evaluation,
+                        evaluationDir, Storage.child(output, CHAMPION_EVALUATION), command);
             }
         }
     }
@@ -154,7 +161,8 @@ public final class BusiCli {
     @Command(name = "train", mixinStandardHelpOptions = true,
             description = {"Train a ResNet on an ingested dataset with Spark parameter averaging.",
                     "Writes <output>/model/model.zip, <output>/model/model-card.json and <output>/history/.",
-                    "With busi.store.uri set, also publishes the model as a new version of <store>/models/<name>."})
+                    "With busi.store.uri set, also publishes the model as a new version of <store>/models/<name>; "
+                            + "without a test evaluation it becomes 'latest' only if it is the first."})
     static final class Train extends Stage {
         @Option(names = "--data", required = true, paramLabel = "URI", description = "Dataset written by `busi ingest`.")
         String data;
@@ -164,7 +172,7 @@ public final class BusiCli {
         @Override
         void run(SparkSession spark, BusiConfig config) {
             TrainJob.run(spark, config, data, output, resume);
-            publish(spark, config, null);
+            publish(spark, config, null, null);
         }
     }
 
@@ -232,13 +240,18 @@ public final class BusiCli {
             description = {"Ingest, train and evaluate in one Spark job.",
                     "Writes <output>/dataset/, <output>/model/, <output>/history/ and <output>/evaluation/metrics.json.",
                     "With busi.store.uri set, also publishes the model and its evaluation as a new version of "
-                            + "<store>/models/<name>."})
+                            + "<store>/models/<name>, re-evaluates the champion (the version 'latest' names) on the same "
+                            + "test split into <output>/champion-evaluation/, and promotes the new version only if it "
+                            + "wins by busi.store.promotion.min-improvement."})
     static final class Run extends Stage {
         static final String DATASET = "dataset";
         static final String EVALUATION = "evaluation";
 
         @Option(names = "--input", required = true, paramLabel = "URI", description = "Folder of labelled images.")
         String input;
+        @Option(names = "--dataset", paramLabel = "URI", description = "Dataset to ingest into and train on (default "
+                + "<output>/dataset). Scheduled retraining keeps one, so that its test split stays frozen as images are added.")
+        String dataset;
         @Option(names = "--resume", description = "Continue training from the newest complete checkpoint under --output "
                 + "(ingest adds only what is new).")
         boolean resume;
@@ -247,11 +260,51 @@ public final class BusiCli {
         void run(SparkSession spark, BusiConfig config) {
             Progress progress = new Progress("run");
             Function<String, String> under = name -> Storage.child(output, name);
-            IngestJob.run(spark, config, input, under.apply(DATASET));
-            TrainJob.run(spark, config, under.apply(DATASET), output, resume);
-            EvaluateJob.run(spark, config, output, under.apply(DATASET), null, under.apply(EVALUATION));
-            publish(spark, config, under.apply(EVALUATION));
+            String data = dataset == null ? under.apply(DATASET) : dataset;
+            IngestJob.run(spark, config, input, data);
+            TrainJob.run(spark, config, data, output, resume);
+            EvaluateJob.Report evaluation = EvaluateJob.run(spark, config, output, data, null, under.apply(EVALUATION));
+            publish(spark, config, evaluation, under.apply(EVALUATION));
             progress.done("all stages finished; outputs under " + Storage.normalize(output));
+        }
+    }
+
+    @Command(name = "promote",
+            description = {"Point a model store's 'latest' at a published version by hand, overriding champion/challenger "
+                    + "(e.g. to roll back).",
+                    "Writes <store>/models/<name>/latest and a decision under <store>/models/<name>/promotions/."})
+    static final class Promote implements Callable<Integer> {
+        @Mixin
+        Settings settings;
+        // No mixinStandardHelpOptions: its -V/--version would take the --version this command needs.
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+        boolean help;
+        @Option(names = "--store", paramLabel = "URI", description = "Model store (default busi.store.uri).")
+        String store;
+        @Option(names = "--name", paramLabel = "NAME", description = "Model name (default busi.store.model-name).")
+        String name;
+        @Option(names = "--version", required = true, paramLabel = "VERSION",
+                description = "The version to promote, e.g. v20261125T191000Z-3fa2c1.")
+        String version;
+        @Option(names = "--reason", paramLabel = "TEXT", defaultValue = "manual promotion",
+                description = "Why, recorded with the decision (default: ${DEFAULT-VALUE}).")
+        String reason;
+
+        @Override
+        public Integer call() {
+            BusiConfig config = settings.load();
+            String storeUri = store != null ? store : config.store().uri();
+            String modelName = name != null ? name : config.store().modelName();
+            if (storeUri.isBlank()) {
+                throw new IllegalArgumentException("No model store: pass --store or set busi.store.uri");
+            }
+            Storage storage = new Storage(SparkSessions.hadoopConfiguration(config.spark()));
+            // The same checks as serving: a complete version whose graph matches its card and the classes.
+            ModelStore.load(storage, Storage.child(ModelRegistry.modelUri(storeUri, modelName), version),
+                    config.model().classes());
+            ModelRegistry.decide(storage, storeUri, modelName, new Promotion(config.store().promotion(), "busi promote")
+                    .manual(version, ModelRegistry.latestVersion(storage, storeUri, modelName).orElse(null), reason));
+            return 0;
         }
     }
 

@@ -57,9 +57,12 @@ public record BusiConfig(Spark spark, Ingest ingest, Augment augment, Model mode
     }
 
     /** Where `busi train` and `busi run` publish versioned models; an empty uri publishes nothing. */
-    public record Store(String uri, String modelName) implements java.io.Serializable {
+    public record Store(String uri, String modelName, Promotion promotion) implements java.io.Serializable {
         public boolean enabled() {
             return !uri.isEmpty();
         }
     }
+
+    /** A challenger replaces the champion when its test {@code metric} is at least {@code minImprovement} higher. */
+    public record Promotion(String metric, double minImprovement) implements java.io.Serializable {}
 }

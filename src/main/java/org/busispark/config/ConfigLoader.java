@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigValue;
+import org.busispark.evaluate.EvaluationResult;
 
 import java.io.File;
 import java.util.ArrayList;
@@ -154,7 +155,10 @@ public final class ConfigLoader {
             throw new BusiConfigException("Setting busi.store.model-name must be a folder name of letters, digits, "
                     + "'.', '_' and '-' starting with a letter or digit, got '" + modelName + "'");
         }
-        BusiConfig.Store store = new BusiConfig.Store(r.optionalString("busi.store.uri").strip(), modelName);
+        BusiConfig.Promotion promotion = new BusiConfig.Promotion(
+                r.oneOf("busi.store.promotion.metric", EvaluationResult.PROMOTION_METRICS.keySet()),
+                r.range("busi.store.promotion.min-improvement", -1, 1));
+        BusiConfig.Store store = new BusiConfig.Store(r.optionalString("busi.store.uri").strip(), modelName, promotion);
         return new BusiConfig(spark, ingest, augment, model, train, score, store);
     }
 

@@ -1,5 +1,6 @@
 package org.busispark.config;
 
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 
@@ -8,11 +9,28 @@ import java.util.Map;
 /** Creates the one SparkSession of a job from {@link BusiConfig.Spark}; spark-submit's settings take precedence. */
 public final class SparkSessions {
     private static final String EXECUTOR_JAVA_OPTIONS = "spark.executor.extraJavaOptions";
+    private static final String HADOOP_PREFIX = "spark.hadoop.";
 
     private SparkSessions() {}
 
     public static SparkSession create(BusiConfig.Spark settings) {
         Nd4jRuntime.configure();
+        return SparkSession.builder().config(conf(settings)).getOrCreate();
+    }
+
+    /**
+     * The Hadoop configuration a job would get, for commands that only touch storage and start no Spark: Hadoop's
+     * defaults plus every spark.hadoop.* property (S3A endpoint, credentials provider, ...).
+     */
+    public static Configuration hadoopConfiguration(BusiConfig.Spark settings) {
+        Configuration hadoop = new Configuration();
+        for (scala.Tuple2<String, String> e : conf(settings).getAllWithPrefix(HADOOP_PREFIX)) {
+            hadoop.set(e._1(), e._2());
+        }
+        return hadoop;
+    }
+
+    private static SparkConf conf(BusiConfig.Spark settings) {
         SparkConf conf = new SparkConf(true); // picks up spark.* system properties set by spark-submit
         conf.setIfMissing("spark.master", settings.master());
         conf.setIfMissing("spark.app.name", settings.appName());
@@ -25,6 +43,6 @@ public final class SparkSessions {
         // Executors on a cluster are JVMs of their own that load ND4J too; options given later on the line win.
         String executorOptions = conf.get(EXECUTOR_JAVA_OPTIONS, "");
         conf.set(EXECUTOR_JAVA_OPTIONS, (Nd4jRuntime.executorJavaOptions() + " " + executorOptions).strip());
-        return SparkSession.builder().config(conf).getOrCreate();
+        return conf;
     }
 }

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.ToDoubleFunction;
 
 /**
  * Everything {@code busi evaluate} reports about a labelled set, computed from per-image class probabilities:
@@ -25,6 +26,12 @@ public record EvaluationResult(Metrics metrics, Map<String, Double> rocAuc, doub
                                @JsonIgnore Map<String, List<double[]>> rocCurves, List<double[]> reliability) {
 
     public static final String POSITIVE_CLASS = "malignant";
+    /** The metrics a model store can promote on (busi.store.promotion.metric), by name; higher is better for each. */
+    public static final Map<String, ToDoubleFunction<EvaluationResult>> PROMOTION_METRICS = Map.of(
+            "macro-f1", r -> r.metrics().macroF1(),
+            "accuracy", r -> r.metrics().accuracy(),
+            "macro-roc-auc", EvaluationResult::macroRocAuc,
+            "malignant-sensitivity", r -> r.malignantVsRest() == null ? Double.NaN : r.malignantVsRest().sensitivity());
     static final int CALIBRATION_BINS = 15;
 
     /** A binary view: the positive class against all others, decided by the multi-class prediction. */

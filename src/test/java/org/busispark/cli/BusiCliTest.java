@@ -41,6 +41,19 @@ public class BusiCliTest {
     }
 
     @Test
+    void promoteTakesAVersionAndNeedsAStore() {
+        Result help = run("promote", "--help");
+        assertEquals(0, help.code());
+        assertTrue(help.out().startsWith("Usage: busi promote") && help.out().contains("--version=VERSION")
+                && help.out().contains("promotions/"), help.out());
+        assertTrue(run("--help").out().contains("  promote "), "the top-level help lists promote");
+        Result noStore = run("promote", "--version", "v20261125T191000Z-3fa2c1");
+        assertEquals(2, noStore.code());
+        assertTrue(noStore.err().contains("No model store: pass --store or set busi.store.uri"), noStore.err());
+        assertEquals(2, run("promote").code(), "--version is required");
+    }
+
+    @Test
     void unknownOptionIsAUsageError() {
         Result r = run("ingest", "--input", "x", "--output", "y", "--bogus");
         assertEquals(2, r.code());

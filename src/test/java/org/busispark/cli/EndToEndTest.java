@@ -190,7 +190,10 @@ class EndToEndTest {
         }
     }
 
-    /** `run` publishes model and evaluation, `score` loads the store's latest, `train` publishes the model alone. */
+    /**
+     * `run` publishes model and evaluation, `score` loads the store's latest, `train` publishes the model alone and,
+     * having no test evaluation to beat the champion with, leaves latest where it is.
+     */
     @Test
     void runPublishesToTheStoreThatScoreAndTrainUse() throws IOException {
         assertEquals(0, run.code(), run.err());
@@ -216,9 +219,14 @@ class EndToEndTest {
                 "-Dbusi.store.uri=" + out.resolve("store"), "--data", out.resolve("dataset").toString(),
                 "--output", out.resolve("retrain").toString());
         assertEquals(0, r.code(), r.err());
-        String retrained = Files.readString(model.resolve("latest")).strip();
+        java.util.regex.Matcher notPromoted = java.util.regex.Pattern.compile("not promoted (v\\S+): latest stays on "
+                + published).matcher(r.out());
+        assertTrue(notPromoted.find(), "without a test evaluation a retrained model does not replace the champion: " + r.out());
+        String retrained = notPromoted.group(1);
         assertNotEquals(published, retrained);
+        assertEquals(published, Files.readString(model.resolve("latest")).strip());
         assertTrue(Files.exists(model.resolve(retrained + "/model.zip")));
+        assertTrue(Files.exists(model.resolve(retrained + "/_COMMITTED")), "published all the same");
         assertFalse(Files.exists(model.resolve(retrained + "/metrics.json")), "train publishes the model alone");
     }
 }

@@ -2,11 +2,13 @@ package org.busispark.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.spark.SparkConf;
+import org.apache.spark.launcher.SparkLauncher;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerStageSubmitted;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.busispark.cli.BusiCliTest;
 import org.busispark.storage.Json;
+import org.busispark.testing.ChildJvm;
 import org.busispark.testing.StopsSpark;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -21,7 +23,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
-import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -93,7 +94,7 @@ class StandaloneClusterTest {
         masterWebUiPort = freePort();
         masterUrl = "spark://" + LOOPBACK + ":" + masterPort;
         try {
-            start("master", home, classPath, "org.apache.spark.deploy.master.Master",
+            start("master", home, "org.apache.spark.deploy.master.Master",
                     "--host", LOOPBACK, "--port", String.valueOf(masterPort), "--webui-port", String.valueOf(masterWebUiPort));
         } catch (IOException e) {
             Assumptions.abort("this environment cannot start processes: " + e);
@@ -101,7 +102,7 @@ class StandaloneClusterTest {
         awaitMaster(json -> true, "the master's web UI to answer");
         for (int w = 0; w < 2; w++) {
             workerDirs[w] = Files.createDirectories(tmp.resolve("worker-" + w));
-            start("worker-" + w, home, classPath, "org.apache.spark.deploy.worker.Worker",
+            start("worker-" + w, home, "org.apache.spark.deploy.worker.Worker",
                     "--host", LOOPBACK, "--port", String.valueOf(freePort()), "--webui-port", String.valueOf(freePort()),
                     "--cores", "1", "--memory", "2g", "--work-dir", workerDirs[w].toString(), masterUrl);
         }
@@ -233,6 +234,113 @@ class StandaloneClusterTest {
     }
 
     /**
+     * The application as operators submit it: spark-submit (through {@link SparkLauncher}) in its own JVM, with an
+     * application jar of the project's classes and no project classes on the executors' classpath (they get the jar
+     * from the driver), runs `busi run` (ingest, train, evaluate) on the cluster. Both executors train, as the
+     * application's event log shows, and the run matches the local[2] training run as
+     * {@link #matchesALocalRunWithTheSameSeed} does. Runs after the tests that count executor logs.
+     */
+    @Test
+    @Order(Integer.MAX_VALUE - 1)
+    void sparkSubmitRunsTheApplicationJarOnTheCluster() throws Exception {
+        Path home = tmp.resolve("spark-home");
+        Path submit = Files.createDirectories(home.resolve("bin")).resolve("spark-submit");
+        // What Spark's own bin/spark-submit does, minus its shell plumbing: SparkSubmit on the jars of SPARK_HOME.
+        Files.writeString(submit, "#!/usr/bin/env bash\nexec \"$JAVA_HOME/bin/java\" $BUSI_TEST_JVM_OPTS -Xmx2g -cp \"$SPARK_HOME/jars/*\" "
+                + "org.apache.spark.deploy.SparkSubmit \"$@\"\n");
+        assertTrue(submit.toFile().setExecutable(true));
+        Path jar = tmp.resolve("busi-spark.jar");
+        writeJar(Path.of("target/classes"), jar);
+        Path events = Files.createDirectories(tmp.resolve("events"));
+        Path output = tmp.resolve("submitted");
+
+        Map<String, String> env = new TreeMap<>(Map.of("JAVA_HOME", System.getProperty("java.home"),
+                "SPARK_LOCAL_IP", LOOPBACK, "BUSI_TEST_JVM_OPTS", String.join(" ", ChildJvm.sparkOptions())));
+        SparkLauncher launcher = new SparkLauncher(env).setSparkHome(home.toString()).directory(new File("."))
+                .setAppResource(jar.toString()).setMainClass("org.busispark.cli.BusiCli")
+                .setMaster(masterUrl).setDeployMode("client")
+                .setConf("spark.executor.memory", "1g").setConf("spark.executor.cores", "1").setConf("spark.cores.max", "2")
+                .setConf("spark.driver.host", LOOPBACK).setConf("spark.driver.bindAddress", LOOPBACK)
+                .setConf("spark.scheduler.minRegisteredResourcesRatio", "1.0")
+                .setConf("spark.scheduler.maxRegisteredResourcesWaitingTime", "120s")
+                .setConf("spark.locality.wait", "0s")
+                .setConf("spark.eventLog.enabled", "true").setConf("spark.eventLog.dir", events.toUri().toString())
+                .addAppArgs("run", "--conf", "conf/local.conf", "-Dbusi.train.epochs=2", "-Dbusi.train.workers=2",
+                        "--input", SAMPLE, "--output", output.toString())
+                .redirectOutput(tmp.resolve("submitted.out").toFile()).redirectError(tmp.resolve("submitted.err").toFile());
+        Process app = launcher.launch();
+        try {
+            assertTrue(app.waitFor(600, java.util.concurrent.TimeUnit.SECONDS), "spark-submit finishes");
+        } finally {
+            ChildJvm.kill(app);
+        }
+        String out = Files.readString(tmp.resolve("submitted.out"));
+        assertEquals(0, app.exitValue(), () -> out + "\n" + tail(tmp.resolve("submitted.err")) + logTails());
+        assertTrue(out.contains("epoch 2/2") && out.contains("[evaluate"), out);
+
+        // The event log: one application, its fit tasks finished on both executors.
+        Path log;
+        try (Stream<Path> files = Files.list(events)) {
+            log = files.filter(p -> p.getFileName().toString().startsWith("app-")).findFirst().orElseThrow();
+        }
+        Map<Long, String> stageNames = new TreeMap<>();
+        Set<String> fitExecutors = new TreeSet<>();
+        for (String line : Files.readAllLines(log)) {
+            JsonNode e = Json.tree(line);
+            switch (e.path("Event").asText()) {
+                case "SparkListenerStageSubmitted" -> stageNames.put(e.path("Stage Info").path("Stage ID").asLong(),
+                        e.path("Stage Info").path("Stage Name").asText());
+                case "SparkListenerTaskEnd" -> {
+                    if (stageNames.getOrDefault(e.path("Stage ID").asLong(), "").contains(FIT_STAGE)
+                            && e.path("Task End Reason").path("Reason").asText().equals("Success")) {
+                        fitExecutors.add(e.path("Task Info").path("Executor ID").asText());
+                    }
+                }
+                default -> { }
+            }
+        }
+        assertEquals(Set.of("0", "1"), fitExecutors, "executors that finished parameter-averaging tasks, from " + log);
+
+        JsonNode card = Json.tree(Files.readString(output.resolve("model/model-card.json")));
+        JsonNode localCard = Json.tree(Files.readString(tmp.resolve("local/model/model-card.json")));
+        for (String k : new String[] {"imagesPerSplit", "trainImagesPerClass", "trainFingerprint"}) {
+            assertEquals(localCard.get("trainingData").get(k), card.get("trainingData").get(k), "the same split: " + k);
+        }
+        assertEquals(localCard.get("normalization"), card.get("normalization"));
+        List<JsonNode> submitted = history(output);
+        List<JsonNode> local = history(tmp.resolve("local"));
+        for (int e = 0; e < 2; e++) {
+            double c = submitted.get(e).get("trainLoss").asDouble();
+            double l = local.get(e).get("trainLoss").asDouble();
+            assertTrue(Double.isFinite(c) && c / l < 1.5 && l / c < 1.5, "train losses within a factor of 1.5 (see "
+                    + "matchesALocalRunWithTheSameSeed), epoch " + (e + 1) + ": submitted " + c + ", local " + l);
+        }
+        JsonNode metrics = Json.tree(Files.readString(output.resolve("evaluation/metrics.json"))).get("metrics");
+        assertEquals(card.get("trainingData").get("imagesPerSplit").get("test").asLong(), metrics.get("count").asLong(),
+                "evaluated on the executors: every test image");
+    }
+
+    /** A jar of the compiled classes and resources under {@code classes}, as `mvn package` makes target/busi-spark.jar. */
+    private static void writeJar(Path classes, Path jar) throws IOException {
+        try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar)); Stream<Path> files = Files.walk(classes)) {
+            for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
+                out.putNextEntry(new java.util.jar.JarEntry(classes.relativize(f).toString().replace(File.separatorChar, '/')));
+                Files.copy(f, out);
+                out.closeEntry();
+            }
+        }
+    }
+
+    private static String tail(Path file) {
+        try {
+            List<String> lines = Files.readAllLines(file);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
+        } catch (IOException e) {
+            return file + ": " + e;
+        }
+    }
+
+    /**
      * An executor JVM killed while it trains: Spark retries its tasks on a replacement executor that the worker
      * starts, and the job finishes. Runs last, since it leaves a second executor log in one worker's folder.
      */
@@ -273,17 +381,9 @@ class StandaloneClusterTest {
         return out;
     }
 
-    private static void start(String name, Path sparkHome, String classPath, String mainClass, String... args)
+    private static void start(String name, Path sparkHome, String mainClass, String... args)
             throws IOException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        // The --add-opens list surefire gave this JVM (the pom's spark.jvm.opens).
-        ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-                .filter(a -> a.startsWith("--add-opens") || a.startsWith("-XX:+IgnoreUnrecognizedVMOptions")
-                        || a.startsWith("-Djdk.reflect."))
-                .forEach(cmd::add);
-        cmd.addAll(List.of("-Xmx512m", "-cp", classPath, mainClass));
-        cmd.addAll(List.of(args));
+        List<String> cmd = ChildJvm.command("512m", mainClass, args);
         Path log = tmp.resolve(name + ".log");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("SPARK_HOME", sparkHome.toString());

@@ -2,7 +2,7 @@ package org.busispark.config;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.File;
@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -51,7 +52,7 @@ class ConfigLoaderTest {
         assertEquals(new BusiConfig.Train(30, "adabelief", 0.001, "cosine", 2, 10, 0.5, 0.0001, "balanced", 0, 5, 16, 5, 0,
                         "MEMORY_AND_DISK_SER", 12345),
                 c.train());
-        assertEquals(new BusiConfig.Store("", "busi-resnet"), c.store());
+        assertEquals(new BusiConfig.Store("", "busi-resnet", new BusiConfig.Promotion("macro-f1", 0.01)), c.store());
         assertFalse(c.store().enabled(), "an empty store uri publishes nothing");
     }
 
@@ -83,8 +84,16 @@ class ConfigLoaderTest {
     }
 
     /** Every value a shipped deployment file sets must reach the typed configuration, whatever it is tuned to. */
+    static Stream<String> shippedConfFiles() throws IOException {
+        try (Stream<Path> files = Files.list(Path.of("conf"))) {
+            List<String> confs = files.map(Path::toString).filter(f -> f.endsWith(".conf")).sorted().toList();
+            assertTrue(confs.containsAll(List.of("conf/local.conf", "conf/cluster.conf")), confs.toString());
+            return confs.stream();
+        }
+    }
+
     @ParameterizedTest
-    @ValueSource(strings = {"conf/local.conf", "conf/cluster.conf"})
+    @MethodSource("shippedConfFiles")
     void shippedConfFilesLoadAndApply(String path) {
         BusiConfig c = ConfigLoader.load(new File(path), Map.of());
         com.typesafe.config.Config raw = com.typesafe.config.ConfigFactory.parseFile(new File(path));
@@ -94,6 +103,10 @@ class ConfigLoaderTest {
         assertEquals(raw.getInt("busi.train.epochs"), c.train().epochs());
         assertEquals(raw.getInt("busi.train.batch-size-per-worker"), c.train().batchSizePerWorker());
         assertEquals(raw.hasPath("busi.store.uri") ? raw.getString("busi.store.uri") : "", c.store().uri());
+        if (raw.hasPath("busi.store.promotion")) {
+            assertEquals(raw.getString("busi.store.promotion.metric"), c.store().promotion().metric());
+            assertEquals(raw.getDouble("busi.store.promotion.min-improvement"), c.store().promotion().minImprovement());
+        }
         for (var e : raw.getConfig("busi.spark.properties").entrySet()) {
             String key = com.typesafe.config.ConfigUtil.splitPath(e.getKey()).get(0);
             assertEquals(String.valueOf(e.getValue().unwrapped()), c.spark().properties().get(key), key);
@@ -184,12 +197,24 @@ class ConfigLoaderTest {
     @Test
     void storeUriMayBeEmptyOrSetAndModelNameMustBeAFolderName() {
         BusiConfig c = ConfigLoader.load(null, Map.of("busi.store.uri", "s3a://bucket/busi", "busi.store.model-name", "busi-v2.1"));
-        assertEquals(new BusiConfig.Store("s3a://bucket/busi", "busi-v2.1"), c.store());
+        assertEquals(new BusiConfig.Store("s3a://bucket/busi", "busi-v2.1", new BusiConfig.Promotion("macro-f1", 0.01)), c.store());
         assertTrue(c.store().enabled());
         assertFalse(ConfigLoader.load(null, Map.of("busi.store.uri", " ")).store().enabled());
         assertRejected(() -> ConfigLoader.load(null, Map.of("busi.store.model-name", "../other")),
                 "busi.store.model-name", "../other");
         assertFileRejected("busi.store.model-name = \"_hidden\"", "busi.store.model-name");
         assertFileRejected("busi.store.uri = [1]", "busi.store.uri", "a string");
+    }
+
+    @Test
+    void promotionNeedsAKnownMetricAndABoundedMargin() {
+        BusiConfig c = ConfigLoader.load(null, Map.of("busi.store.promotion.metric", "Accuracy",
+                "busi.store.promotion.min-improvement", "-0.02"));
+        assertEquals(new BusiConfig.Promotion("accuracy", -0.02), c.store().promotion());
+        assertRejected(() -> ConfigLoader.load(null, Map.of("busi.store.promotion.metric", "loss")),
+                "busi.store.promotion.metric", "macro-f1", "malignant-sensitivity", "'loss'");
+        assertRejected(() -> ConfigLoader.load(null, Map.of("busi.store.promotion.min-improvement", "2")),
+                "busi.store.promotion.min-improvement", "between -1.0 and 1.0");
+        assertFileRejected("busi.store.promotion.margin = 0.1", "busi.store.promotion.margin", "min-improvement");
     }
 }

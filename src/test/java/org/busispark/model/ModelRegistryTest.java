@@ -83,8 +83,8 @@ class ModelRegistryTest {
 
     @Test
     void latestPointsToTheSecondOfTwoPublishedVersions() throws IOException {
-        String v1 = ModelRegistry.publish(STORAGE, store(), NAME, first, null);
-        String v2 = ModelRegistry.publish(STORAGE, store(), NAME, second, null);
+        String v1 = TinyModel.publish(STORAGE, store(), NAME, first, null);
+        String v2 = TinyModel.publish(STORAGE, store(), NAME, second, null);
 
         assertNotEquals(v1, v2);
         assertEquals(v2, latest());
@@ -112,7 +112,7 @@ class ModelRegistryTest {
             Files.createDirectories(eval.resolve(f.getKey()).getParent());
             Files.writeString(eval.resolve(f.getKey()), f.getValue());
         }
-        String v = ModelRegistry.publish(STORAGE, store(), NAME, first, eval.toString());
+        String v = TinyModel.publish(STORAGE, store(), NAME, first, eval.toString());
 
         Path version = local(model() + "/" + v);
         assertEquals(List.of("_COMMITTED", "metrics.json", "model-card.json", "model.zip", "plots", "predictions",
@@ -128,7 +128,7 @@ class ModelRegistryTest {
     /** The publisher dies after the model files and before the marker: the target refuses the evaluation's plots. */
     @Test
     void crashBeforeTheMarkerLeavesLatestOnTheLastCompleteVersion() throws IOException {
-        String v1 = ModelRegistry.publish(STORAGE, store(), NAME, first, null);
+        String v1 = TinyModel.publish(STORAGE, store(), NAME, first, null);
         Path eval = dir.resolve("evaluation");
         Files.createDirectories(eval.resolve("plots"));
         Files.writeString(eval.resolve("metrics.json"), "{}");
@@ -139,7 +139,7 @@ class ModelRegistryTest {
         Files.writeString(broken.resolve("plots"), "a file where the plots folder must go");
 
         UncheckedIOException crash = assertThrows(UncheckedIOException.class,
-                () -> ModelRegistry.publish(STORAGE, store(), NAME, second, eval.toString(), v2));
+                () -> ModelRegistry.commit(STORAGE, store(), NAME, second, eval.toString(), v2));
         assertTrue(crash.getMessage().contains(v2 + "/plots"), crash.getMessage());
 
         assertTrue(Files.exists(broken.resolve("model.zip")), "the model was written before the crash");
@@ -154,7 +154,7 @@ class ModelRegistryTest {
     @Test
     void aVersionWhoseMarkerIsGoneOrDoesNotMatchIsRefused() throws IOException {
         // Tampering goes through Storage, which keeps the local file system's .crc files in step.
-        String v1 = ModelRegistry.publish(STORAGE, store(), NAME, first, null);
+        String v1 = TinyModel.publish(STORAGE, store(), NAME, first, null);
         String zipUri = model() + "/" + v1 + "/model.zip";
         byte[] zip = STORAGE.readBytes(zipUri);
 
@@ -174,10 +174,10 @@ class ModelRegistryTest {
     @Test
     void loadingChecksTheCardAgainstTheGraphAndTheConfiguration() {
         String threeChannels = TinyModel.save(STORAGE, dir.resolve("rgb-card").toString(), 1, 3);
-        ModelRegistry.publish(STORAGE, store(), NAME, threeChannels, null);
+        TinyModel.publish(STORAGE, store(), NAME, threeChannels, null);
         refused(model(), "does not accept the card's input 3x32x32");
 
-        ModelRegistry.publish(STORAGE, store(), NAME, first, null);
+        TinyModel.publish(STORAGE, store(), NAME, first, null);
         ModelLoadException e = assertThrows(ModelLoadException.class,
                 () -> ModelStore.load(STORAGE, model(), List.of("benign", "malignant")));
         assertTrue(e.getMessage().contains("but the configuration expects [benign, malignant]"), e.getMessage());

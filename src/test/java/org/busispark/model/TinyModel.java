@@ -35,4 +35,12 @@ public final class TinyModel {
     public static String save(Storage storage, String dir, int bestEpoch) {
         return save(storage, dir, bestEpoch, 1);
     }
+
+    /** Commits {@code modelDir} (and an evaluation, unless null) as a new version and promotes it unconditionally. */
+    public static String publish(Storage storage, String store, String name, String modelDir, String evaluationDir) {
+        String version = ModelRegistry.commit(storage, store, name, modelDir, evaluationDir);
+        ModelRegistry.decide(storage, store, name, new Promotion(ConfigLoader.defaults().store().promotion(), "test")
+                .manual(version, ModelRegistry.latestVersion(storage, store, name).orElse(null), "test"));
+        return version;
+    }
 }

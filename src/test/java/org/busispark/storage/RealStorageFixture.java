@@ -154,11 +154,11 @@ final class RealStorageFixture {
         Storage localStorage = new Storage(new Configuration());
         String first = TinyModel.save(localStorage, local.resolve("first").toString(), 1);
         String second = TinyModel.save(localStorage, local.resolve("second").toString(), 2);
-        String v1 = ModelRegistry.publish(storage, store, "busi-resnet", first, null);
-        String v2 = ModelRegistry.publish(storage, store, "busi-resnet", second, null);
+        String v1 = TinyModel.publish(storage, store, "busi-resnet", first, null);
+        String v2 = TinyModel.publish(storage, store, "busi-resnet", second, null);
         String model = ModelRegistry.modelUri(store, "busi-resnet");
 
-        assertEquals(new TreeSet<>(List.of(v1, v2, "latest")), new TreeSet<>(StorageContract.names(fs, model)));
+        assertEquals(new TreeSet<>(List.of(v1, v2, "latest", ModelRegistry.PROMOTIONS_DIR)), new TreeSet<>(StorageContract.names(fs, model)));
         assertEquals(v2, storage.readText(model + "/latest").strip());
         assertEquals(List.of("_COMMITTED", "model-card.json", "model.zip"), StorageContract.names(fs, model + "/" + v2),
                 "nothing but the version's files");
