@@ -292,7 +292,7 @@ public final class BusiCli {
 
         @Override
         public Integer call() {
-            BusiConfig config = settings.load();
+            BusiConfig config = settings.load(Map.of());
             String storeUri = store != null ? store : config.store().uri();
             String modelName = name != null ? name : config.store().modelName();
             if (storeUri.isBlank()) {
