@@ -122,9 +122,9 @@ class ScoreJobTest {
         assertEquals(6, all.where("error IS NULL").select("image_id").distinct().count());
 
         // A new model version (a store's) scores everything again, into its own partition.
-        String published = ModelRegistry.publish(storage, tmp.resolve("store").toString(), "tiny", model, null);
-        ScoreJob.Report other = score(ModelRegistry.modelUri(tmp.resolve("store").toString(), "tiny"), archive, out,
-                List.of());
+        String published = ModelRegistry.commit(storage, tmp.resolve("store").toString(), "tiny", model, null);
+        ScoreJob.Report other = score(Storage.child(ModelRegistry.modelUri(tmp.resolve("store").toString(), "tiny"),
+                published), archive, out, List.of());
         assertCounts(other, 8, 7, 0, 1, 0);
         assertEquals("tiny", other.modelName());
         assertEquals(published, other.modelVersion());
