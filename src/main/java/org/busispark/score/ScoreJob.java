@@ -86,7 +86,9 @@ public final class ScoreJob {
         JavaRDD<ImageInput> inputs = (ImageSources.isIngestedDataset(storage, input)
                 ? ImageSources.fromIngested(ImageSources.ingested(spark, input, null))
                 : ImageSources.fromFolder(spark, input, config, false))
-                .persist(StorageLevel.MEMORY_AND_DISK_SER());
+                // Kept as objects: serialising every decoded image costs more than decoding it (passes read it
+                // up to four times); what does not fit in memory spills to disk serialised.
+                .persist(StorageLevel.MEMORY_AND_DISK());
         Broadcast<byte[]> zip = jsc.broadcast(loaded.zip());
         try {
             long seen = inputs.count();
