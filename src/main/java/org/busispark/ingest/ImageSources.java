@@ -43,7 +43,7 @@ public final class ImageSources {
     public static JavaRDD<ImageInput> fromFolder(SparkSession spark, String uri, BusiConfig config,
                                                  boolean requireLabel) {
         List<String> classes = config.model().classes();
-        return IngestJob.outcomes(spark, uri, config, requireLabel).map(o -> switch (o.status()) {
+        return IngestJob.outcomes(spark, uri, config, requireLabel, false).map(o -> switch (o.status()) {
             case ACCEPTED -> new ImageInput(o.sourcePath(), o.imageId(),
                     o.label() == null ? null : classes.indexOf(o.label()), o.image(), null, null);
             case QUARANTINED -> new ImageInput(o.sourcePath(), null,

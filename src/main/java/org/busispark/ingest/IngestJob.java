@@ -40,14 +40,20 @@ public final class IngestJob {
     private static final DateTimeFormatter RUN_ID = DateTimeFormatter.ofPattern("'r'yyyyMMdd'T'HHmmss'Z'")
             .withZone(ZoneOffset.UTC);
 
+    /** Skip reason of a mask file where masks are not used (scoring, evaluation). */
+    public static final String MASK_UNUSED = "mask";
+
     private IngestJob() {}
 
     /**
      * Lists and resolves the files under {@code input} (a folder tree, or a CSV manifest); the caller persists
      * or consumes the outcomes.
+     *
+     * @param forDataset ingest's full work: masks merged, the dataset's PNG and the perceptual hash; without it
+     *                   (scoring, evaluation) masks are skipped unread and only the decoded image is made
      */
     public static JavaRDD<IngestRules.Outcome> outcomes(SparkSession spark, String input, BusiConfig config,
-                                                        boolean requireLabel) {
+                                                        boolean requireLabel, boolean forDataset) {
         List<String> classes = config.model().classes();
         BusiConfig.Ingest settings = config.ingest();
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
@@ -55,7 +61,9 @@ public final class IngestJob {
                 ? ManifestSource.refs(spark, input, config)
                 : FileListing.list(jsc, input).mapToPair(f -> {
                     long length = Long.parseLong(f[1]);
-                    SourceLayout.Entry entry = SourceLayout.classify(f[0], classes);
+                    SourceLayout.Entry classified = SourceLayout.classify(f[0], classes);
+                    SourceLayout.Entry entry = forDataset || classified.kind() != SourceLayout.Kind.MASK ? classified
+                            : new SourceLayout.Entry(SourceLayout.Kind.SKIPPED, null, classified.label(), MASK_UNUSED);
                     String key = entry.kind() == SourceLayout.Kind.SKIPPED ? "skipped:" + f[0] : entry.groupKey();
                     return new Tuple2<>(key, new IngestRules.SourceRef(f[0], length, entry, null, null, null));
                 });
@@ -64,7 +72,7 @@ public final class IngestJob {
         return refs.groupByKey(Math.max(1, jsc.defaultParallelism() * 4)).flatMap(group -> {
             List<IngestRules.SourceFile> parts = new ArrayList<>();
             group._2().forEach(ref -> parts.add(ref.read(conf.value(), settings.maxFileBytes())));
-            return IngestRules.resolve(parts, settings, requireLabel).iterator();
+            return IngestRules.resolve(parts, settings, requireLabel, forDataset).iterator();
         });
     }
 
@@ -75,7 +83,7 @@ public final class IngestJob {
         String runId = RUN_ID.format(Instant.now()) + "-" + UUID.randomUUID().toString().substring(0, 6);
         String imagesDir = Storage.child(output, ImageTable.IMAGES_DIR);
         progress.stage("listing and decoding " + Storage.normalize(input));
-        JavaRDD<IngestRules.Outcome> outcomes = outcomes(spark, input, config, true)
+        JavaRDD<IngestRules.Outcome> outcomes = outcomes(spark, input, config, true, true)
                 .map(IngestRules.Outcome::withoutPixels)
                 .persist(StorageLevel.MEMORY_AND_DISK());
         // Every pass but the final image write needs metadata only: a small cached copy spares re-reading PNGs.

@@ -76,8 +76,11 @@ public final class IngestRules {
 
     /**
      * @param requireLabel quarantine images outside a known class folder (ingest, evaluate); scoring passes false
+     * @param forDataset   also make what the dataset stores (PNG, merged mask, perceptual hash); scoring and
+     *                     evaluation need only the decoded image and its id
      */
-    public static List<Outcome> resolve(List<SourceFile> group, BusiConfig.Ingest settings, boolean requireLabel) {
+    public static List<Outcome> resolve(List<SourceFile> group, BusiConfig.Ingest settings, boolean requireLabel,
+                                        boolean forDataset) {
         List<Outcome> out = new ArrayList<>(group.size());
         List<SourceFile> masks = new ArrayList<>();
         List<SourceFile> images = new ArrayList<>();
@@ -89,7 +92,7 @@ public final class IngestRules {
             }
         }
         for (SourceFile image : images) {
-            out.add(accept(image, masks, settings, requireLabel));
+            out.add(accept(image, masks, settings, requireLabel, forDataset));
         }
         if (images.isEmpty()) {
             for (SourceFile m : masks) {
@@ -106,7 +109,7 @@ public final class IngestRules {
     }
 
     private static Outcome accept(SourceFile f, List<SourceFile> masks, BusiConfig.Ingest settings,
-                                  boolean requireLabel) {
+                                  boolean requireLabel, boolean forDataset) {
         String label = f.entry().label();
         if (requireLabel && label == null) {
             return Outcome.rejected(Status.QUARANTINED, f, null, Rejection.Reason.UNKNOWN_CLASS.code(),
@@ -118,10 +121,14 @@ public final class IngestRules {
         try {
             DecodedImage image = ImageCodec.decode(f.content(), settings.minSide(), settings.maxPixels());
             String id = ImageCodec.contentHash(image);
+            Shape shape = new Shape(image.width(), image.height(), image.channels(), image.format());
+            if (!forDataset) {
+                return new Outcome(Status.ACCEPTED, f.path(), label, null, null, f.length(), id, shape, image, null,
+                        null, 0, f.patientId());
+            }
             byte[] mask = mergeMasks(masks, image, settings);
             byte[] png = ImageCodec.isGray8Png(f.content()) ? f.content()
                     : ImageCodec.encodePng(image.width(), image.height(), image.gray());
-            Shape shape = new Shape(image.width(), image.height(), image.channels(), image.format());
             return new Outcome(Status.ACCEPTED, f.path(), label, null, null, f.length(), id, shape, image, png, mask,
                     PerceptualHash.of(image), f.patientId());
         } catch (Rejection r) {

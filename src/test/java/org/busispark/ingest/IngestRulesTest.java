@@ -31,7 +31,7 @@ class IngestRulesTest {
 
     /** Resolves and checks that every input file yields exactly one outcome, matched by path. */
     private static List<IngestRules.Outcome> resolve(boolean requireLabel, IngestRules.SourceFile... files) {
-        List<IngestRules.Outcome> out = IngestRules.resolve(List.of(files), SETTINGS, requireLabel);
+        List<IngestRules.Outcome> out = IngestRules.resolve(List.of(files), SETTINGS, requireLabel, true);
         assertEquals(files.length, out.size());
         List<String> in = new ArrayList<>(Arrays.stream(files).map(IngestRules.SourceFile::path).sorted().toList());
         assertEquals(in, out.stream().map(IngestRules.Outcome::sourcePath).sorted().toList());
@@ -70,6 +70,26 @@ class IngestRulesTest {
         List<IngestRules.Outcome> skipped = out.stream().filter(o -> o.status() == SKIPPED).toList();
         assertEquals(2, skipped.size());
         skipped.forEach(o -> assertEquals("mask-merged", o.reason()));
+    }
+
+    @Test
+    void scoringGetsTheSameDecodedImageAndIdWithoutTheDatasetsExtras() {
+        java.awt.image.BufferedImage colour = new java.awt.image.BufferedImage(SIDE, SIDE,
+                java.awt.image.BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < SIDE; y++) {
+            for (int x = 0; x < SIDE; x++) {
+                colour.setRGB(x, y, (x * 7 & 0xff) << 16 | (y * 5 & 0xff) << 8 | 90);
+            }
+        }
+        byte[] rgb = ImageCodecTest.write(colour, "png");
+        IngestRules.SourceFile file = file(DIR + "b.png", rgb);
+        IngestRules.Outcome full = only(IngestRules.resolve(List.of(file), SETTINGS, true, true), ACCEPTED);
+        IngestRules.Outcome light = only(IngestRules.resolve(List.of(file), SETTINGS, true, false), ACCEPTED);
+        assertEquals(full.imageId(), light.imageId());
+        assertArrayEquals(full.image().gray(), light.image().gray());
+        assertNotNull(full.png(), "ingest re-encodes a colour PNG to 8-bit gray");
+        assertNull(light.png(), "scoring does not");
+        assertEquals(0, light.phash());
     }
 
     @Test
