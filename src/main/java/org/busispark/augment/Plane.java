@@ -16,28 +16,14 @@ record Plane(int width, int height, float[] pixels) {
         float[] out = new float[rw * rh];
         byte[] src = image.gray();
         float scale = 1f / (255f * factor * factor);
-        if (factor == 1) {
-            // The common case for model inputs of a quarter of the image or more: a plain, vectorisable copy.
-            for (int i = 0; i < out.length; i++) {
-                out[i] = (src[i] & 0xff) * scale;
-            }
-            return new Plane(rw, rh, out);
-        }
-        // Column sums over each band of rows, read row by row, then sums of factor columns: the same integer
-        // sums as a per-pixel box loop, so the same floats, in sequential memory order.
-        int[] columns = new int[rw * factor];
         for (int y = 0; y < rh; y++) {
-            java.util.Arrays.fill(columns, 0);
-            for (int dy = 0; dy < factor; dy++) {
-                int row = (y * factor + dy) * w;
-                for (int x = 0; x < columns.length; x++) {
-                    columns[x] += src[row + x] & 0xff;
-                }
-            }
             for (int x = 0; x < rw; x++) {
                 int sum = 0;
-                for (int dx = 0; dx < factor; dx++) {
-                    sum += columns[x * factor + dx];
+                for (int dy = 0; dy < factor; dy++) {
+                    int row = (y * factor + dy) * w + x * factor;
+                    for (int dx = 0; dx < factor; dx++) {
+                        sum += src[row + dx] & 0xff;
+                    }
                 }
                 out[y * rw + x] = sum * scale;
             }
