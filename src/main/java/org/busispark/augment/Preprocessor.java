@@ -28,6 +28,11 @@ public final class Preprocessor implements Serializable {
         return src.sample(size, Affine.stretch(src.width(), src.height(), size));
     }
 
+    /** An image's model input for inference: squashed to size×size, normalised, CHW. */
+    public float[] input(DecodedImage image, Normalization norm) {
+        return toInput(plain(image), norm);
+    }
+
     /** Normalises in place and lays the plane out as CHW over the configured channels. */
     public float[] toInput(float[] plane, Normalization norm) {
         float[] out = new float[channels * plane.length];

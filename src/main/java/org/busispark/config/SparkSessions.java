@@ -14,7 +14,6 @@ public final class SparkSessions {
     private SparkSessions() {}
 
     public static SparkSession create(BusiConfig.Spark settings) {
-        Nd4jRuntime.configure();
         return SparkSession.builder().config(conf(settings)).getOrCreate();
     }
 

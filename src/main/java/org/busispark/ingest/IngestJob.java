@@ -86,13 +86,10 @@ public final class IngestJob {
         JavaRDD<IngestRules.Outcome> outcomes = outcomes(spark, input, config, true, true)
                 .map(IngestRules.Outcome::withoutPixels)
                 .persist(StorageLevel.MEMORY_AND_DISK());
-        // Every pass but the final image write needs metadata only: a small cached copy spares re-reading PNGs.
-        JavaRDD<IngestRules.Outcome> meta = outcomes.map(IngestRules.Outcome::withoutBytes)
-                .persist(StorageLevel.MEMORY_AND_DISK());
         try {
             // Every file's metadata (no pixels, no bytes) comes to the driver once: the plan, the counts and the
             // quarantine table are made from it there, without further Spark jobs.
-            List<IngestRules.Outcome> all = meta.collect();
+            List<IngestRules.Outcome> all = outcomes.map(IngestRules.Outcome::withoutBytes).collect();
             List<DatasetPlanner.NewImage> accepted = all.stream()
                     .filter(o -> o.status() == IngestRules.Status.ACCEPTED)
                     .map(o -> new DatasetPlanner.NewImage(o.sourcePath(), o.imageId(), o.label(), o.patientId()))
@@ -111,7 +108,7 @@ public final class IngestJob {
             progress.stage(String.format("%d images decoded (%.0f images/s), %d of them new; %d already in the dataset",
                     accepted.size(), accepted.size() / progress.elapsedSeconds(), fresh.size(), old.size()));
 
-            JavaPairRDD<String, Long> hashes = meta.filter(o -> o.status() == IngestRules.Status.ACCEPTED)
+            JavaPairRDD<String, Long> hashes = outcomes.filter(o -> o.status() == IngestRules.Status.ACCEPTED)
                     .mapToPair(o -> new Tuple2<>(o.imageId(), o.phash()));
             if (existing != null) {
                 hashes = hashes.union(existing.select(ImageTable.IMAGE_ID, ImageTable.PHASH).javaRDD()
@@ -158,7 +155,6 @@ public final class IngestJob {
             return report;
         } finally {
             outcomes.unpersist(false);
-            meta.unpersist(false);
         }
     }
 

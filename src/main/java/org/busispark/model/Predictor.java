@@ -32,11 +32,6 @@ public final class Predictor {
 
     private Predictor() {}
 
-    public static JavaRDD<Prediction> predict(JavaSparkContext jsc, JavaRDD<ImageInput> images, byte[] modelZip,
-                                              ModelCard card) {
-        return predict(images, jsc.broadcast(modelZip), card, false);
-    }
-
     /**
      * Skipped inputs are dropped; error inputs come back as error predictions. With {@code flipAverage}, each
      * image's probabilities are the mean of the softmax of the image and of its horizontal mirror image.
@@ -110,7 +105,7 @@ public final class Predictor {
                                         Normalization norm, boolean flipAverage) {
         float[][] inputs = new float[batch.size()][];
         for (int i = 0; i < inputs.length; i++) {
-            inputs[i] = pre.toInput(pre.plain(batch.get(i).image()), norm);
+            inputs[i] = pre.input(batch.get(i).image(), norm);
         }
         float[][] probs = flipAverage ? flipAveraged(graph, inputs, pre) : output(graph, inputs, pre);
         List<Prediction> out = new ArrayList<>(batch.size());
@@ -143,21 +138,22 @@ public final class Predictor {
         return mean;
     }
 
-    /** Softmax outputs for preprocessed CHW inputs. */
-    public static float[][] output(ComputationGraph graph, float[][] inputs, Preprocessor pre) {
+    /** Preprocessed CHW inputs as one minibatch array of the network's input shape. */
+    public static INDArray features(float[][] inputs, Preprocessor pre) {
         int n = inputs.length;
         int per = inputs[0].length;
         float[] flat = new float[n * per];
         for (int i = 0; i < n; i++) {
             System.arraycopy(inputs[i], 0, flat, i * per, per);
         }
-        try (INDArray features = Nd4j.create(flat, pre.inputShape(n), 'c');
+        return Nd4j.create(flat, pre.inputShape(n), 'c');
+    }
+
+    /** Softmax outputs for preprocessed CHW inputs. */
+    public static float[][] output(ComputationGraph graph, float[][] inputs, Preprocessor pre) {
+        try (INDArray features = features(inputs, pre);
              INDArray out = graph.outputSingle(false, features)) {
-            float[][] result = new float[n][];
-            for (int i = 0; i < n; i++) {
-                result[i] = out.getRow(i).castTo(DataType.FLOAT).toFloatVector();
-            }
-            return result;
+            return out.castTo(DataType.FLOAT).toFloatMatrix();
         }
     }
 }

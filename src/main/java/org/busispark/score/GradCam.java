@@ -3,6 +3,7 @@ package org.busispark.score;
 import org.busispark.augment.Preprocessor;
 import org.busispark.ingest.DecodedImage;
 import org.busispark.model.Prediction;
+import org.busispark.model.Predictor;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.layers.pooling.GlobalPoolingLayer;
@@ -104,12 +105,7 @@ public final class GradCam {
     /** Maps of {@code targets[i]} for input i; null explains each input's predicted class. */
     Cam[] explain(float[][] inputs, Preprocessor pre, int[] targets) {
         int n = inputs.length;
-        int per = inputs[0].length;
-        float[] flat = new float[n * per];
-        for (int i = 0; i < n; i++) {
-            System.arraycopy(inputs[i], 0, flat, i * per, per);
-        }
-        Map<String, INDArray> acts = graph.feedForward(Nd4j.create(flat, pre.inputShape(n), 'c'), false);
+        Map<String, INDArray> acts = graph.feedForward(Predictor.features(inputs, pre), false);
         INDArray a = acts.get(features).castTo(DataType.FLOAT);
         float[][] probs = acts.get(output).castTo(DataType.FLOAT).toFloatMatrix();
         int[] target = targets != null ? targets : new int[n];

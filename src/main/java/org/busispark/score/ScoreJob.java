@@ -184,8 +184,7 @@ public final class ScoreJob {
             while (it.hasNext()) {
                 batch.add(it.next());
                 if (batch.size() == CAM_BATCH || !it.hasNext()) {
-                    float[][] x = batch.stream().map(i -> pre.toInput(pre.plain(i.image()), norm))
-                            .toArray(float[][]::new);
+                    float[][] x = batch.stream().map(i -> pre.input(i.image(), norm)).toArray(float[][]::new);
                     GradCam.Cam[] cams = gradCam.explain(x, pre);
                     for (int i = 0; i < cams.length; i++) {
                         String file = overlayName(batch.get(i), classes.get(cams[i].target()),
