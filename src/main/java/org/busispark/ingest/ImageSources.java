@@ -9,6 +9,7 @@ import org.busispark.config.BusiConfig;
 import org.busispark.model.ImageInput;
 import org.busispark.storage.Storage;
 
+import java.io.Serializable;
 import java.util.List;
 
 /**
@@ -17,6 +18,14 @@ import java.util.List;
  */
 public final class ImageSources {
     private ImageSources() {}
+
+    /** Which source paths to read; the others are dropped before their bytes are read. */
+    @FunctionalInterface
+    public interface PathFilter extends Serializable {
+        PathFilter ALL = path -> true;
+
+        boolean keep(String sourcePath);
+    }
 
     /** True when {@code uri} holds an ingested dataset rather than raw image files. */
     public static boolean isIngestedDataset(Storage storage, String uri) {
@@ -30,8 +39,13 @@ public final class ImageSources {
     }
 
     public static JavaRDD<ImageInput> fromIngested(Dataset<Row> rows) {
+        return fromIngested(rows, PathFilter.ALL);
+    }
+
+    public static JavaRDD<ImageInput> fromIngested(Dataset<Row> rows, PathFilter keep) {
         return rows.select(ImageTable.SOURCE_PATH, ImageTable.IMAGE_ID, ImageTable.LABEL_INDEX, ImageTable.IMAGE)
                 .javaRDD()
+                .filter(r -> keep.keep(r.getString(0)))
                 .map(r -> new ImageInput(r.getString(0), r.getString(1), r.isNullAt(2) ? null : r.getInt(2),
                         ImageCodec.decodePng((byte[]) r.get(3)), null, null));
     }
@@ -42,8 +56,13 @@ public final class ImageSources {
      */
     public static JavaRDD<ImageInput> fromFolder(SparkSession spark, String uri, BusiConfig config,
                                                  boolean requireLabel) {
+        return fromFolder(spark, uri, config, requireLabel, PathFilter.ALL);
+    }
+
+    public static JavaRDD<ImageInput> fromFolder(SparkSession spark, String uri, BusiConfig config,
+                                                 boolean requireLabel, PathFilter keep) {
         List<String> classes = config.model().classes();
-        return IngestJob.outcomes(spark, uri, config, requireLabel, false).map(o -> switch (o.status()) {
+        return IngestJob.outcomes(spark, uri, config, requireLabel, false, keep).map(o -> switch (o.status()) {
             case ACCEPTED -> new ImageInput(o.sourcePath(), o.imageId(),
                     o.label() == null ? null : classes.indexOf(o.label()), o.image(), null, null);
             case QUARANTINED -> new ImageInput(o.sourcePath(), null,

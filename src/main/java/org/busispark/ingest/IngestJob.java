@@ -54,6 +54,19 @@ public final class IngestJob {
      */
     public static JavaRDD<IngestRules.Outcome> outcomes(SparkSession spark, String input, BusiConfig config,
                                                         boolean requireLabel, boolean forDataset) {
+        return outcomes(spark, input, config, requireLabel, forDataset, ImageSources.PathFilter.ALL);
+    }
+
+    /**
+     * As above, reading only the files whose path {@code keep} accepts; the others are dropped unread. Masks are
+     * read with their image only for the dataset, so a selection is for scoring and evaluation.
+     */
+    static JavaRDD<IngestRules.Outcome> outcomes(SparkSession spark, String input, BusiConfig config,
+                                                 boolean requireLabel, boolean forDataset,
+                                                 ImageSources.PathFilter keep) {
+        if (forDataset && keep != ImageSources.PathFilter.ALL) {
+            throw new IllegalArgumentException("A dataset reads every file: its masks belong to its images");
+        }
         List<String> classes = config.model().classes();
         BusiConfig.Ingest settings = config.ingest();
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
@@ -67,6 +80,9 @@ public final class IngestJob {
                     String key = entry.kind() == SourceLayout.Kind.SKIPPED ? "skipped:" + f[0] : entry.groupKey();
                     return new Tuple2<>(key, new IngestRules.SourceRef(f[0], length, entry, null, null, null));
                 });
+        if (keep != ImageSources.PathFilter.ALL) {
+            refs = refs.filter(ref -> keep.keep(ref._2().path()));
+        }
         SerializableConfiguration conf = new SerializableConfiguration(jsc.hadoopConfiguration());
         // Only paths are shuffled to bring an image and its masks together; bytes are read after.
         return refs.groupByKey(Math.max(1, jsc.defaultParallelism() * 4)).flatMap(group -> {

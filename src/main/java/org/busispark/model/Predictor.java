@@ -19,18 +19,62 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
- * Distributed inference: the model zip is broadcast once, each executor restores it once per concurrent task
- * (a ComputationGraph is not thread-safe) and reuses it across partitions; images are scored in minibatches.
+ * Distributed inference: the model zip is broadcast once; each executor JVM restores it once and gives every
+ * concurrent task a copy of its own (a ComputationGraph is not thread-safe), reused across partitions; images
+ * are scored in minibatches.
  */
 public final class Predictor {
-    private static final int BATCH = 32;
+    public static final int BATCH = 32;
     /**
-     * Idle restored graphs of the model in use, shared by the tasks of one executor JVM. Only the newest
-     * broadcast is kept, so a training run that validates every epoch does not pile up old networks.
+     * The networks of the model in use in this JVM, shared by its tasks. Only the newest broadcast is kept, so a
+     * training run that validates every epoch does not pile up old networks.
      */
-    private static final Map<Long, ConcurrentLinkedQueue<ComputationGraph>> POOL = new ConcurrentHashMap<>();
+    private static final Map<Long, Pool> POOLS = new ConcurrentHashMap<>();
 
     private Predictor() {}
+
+    /** One model's restored network (copied, never run) and the idle copies that tasks run. */
+    private static final class Pool {
+        private final ConcurrentLinkedQueue<ComputationGraph> idle = new ConcurrentLinkedQueue<>();
+        private ComputationGraph template;
+
+        /** An idle copy, or a new one: cloning a restored network takes a fraction of restoring the zip. */
+        ComputationGraph take(byte[] zip) {
+            ComputationGraph graph = idle.poll();
+            if (graph != null) {
+                return graph;
+            }
+            synchronized (this) {
+                if (template == null) {
+                    template = TrainedModel.fromZip(zip, false);
+                }
+                return template.clone();
+            }
+        }
+    }
+
+    private static Pool pool(long id) {
+        Pool pool = POOLS.get(id);
+        if (pool == null) {
+            // Evicted outside computeIfAbsent: its mapping function must not change other entries of the map.
+            POOLS.keySet().removeIf(older -> older < id);
+            pool = POOLS.computeIfAbsent(id, k -> new Pool());
+        }
+        return pool;
+    }
+
+    /**
+     * Offers a network the driver has already restored from {@code modelZip}: with a local master the tasks run
+     * in the driver's JVM and copy it instead of restoring the zip again; on a cluster it is never used.
+     */
+    public static void share(Broadcast<byte[]> modelZip, ComputationGraph restored) {
+        Pool pool = pool(modelZip.id());
+        synchronized (pool) {
+            if (pool.template == null) {
+                pool.template = restored;
+            }
+        }
+    }
 
     /**
      * Skipped inputs are dropped; error inputs come back as error predictions. With {@code flipAverage}, each
@@ -54,24 +98,15 @@ public final class Predictor {
         List<R> apply(ComputationGraph graph, Iterator<T> rows) throws Exception;
     }
 
-    /** Runs {@code fn} on every partition with a network restored from {@code modelZip} (pooled per executor). */
+    /** Runs {@code fn} on every partition with a network restored from {@code modelZip} (pooled per JVM). */
     public static <T, R> JavaRDD<R> withModel(JavaRDD<T> rows, Broadcast<byte[]> modelZip, PartitionFunction<T, R> fn) {
         return rows.mapPartitions(it -> {
-            long id = modelZip.id();
-            ConcurrentLinkedQueue<ComputationGraph> idle = POOL.get(id);
-            if (idle == null) {
-                // Evicted outside computeIfAbsent: its mapping function must not change other entries of the map.
-                POOL.keySet().removeIf(older -> older < id);
-                idle = POOL.computeIfAbsent(id, k -> new ConcurrentLinkedQueue<>());
-            }
-            ComputationGraph graph = idle.poll();
-            if (graph == null) {
-                graph = TrainedModel.fromZip(modelZip.value(), false);
-            }
+            Pool pool = pool(modelZip.id());
+            ComputationGraph graph = pool.take(modelZip.value());
             try {
                 return fn.apply(graph, it).iterator();
             } finally {
-                idle.add(graph);
+                pool.idle.add(graph);
             }
         });
     }
@@ -86,23 +121,29 @@ public final class Predictor {
                 continue;
             }
             if (in.error() != null) {
-                out.add(new Prediction(in.sourcePath(), in.imageId(), in.labelIndex(), null, in.error()));
+                out.add(failed(in));
                 continue;
             }
             batch.add(in);
             if (batch.size() == BATCH) {
-                out.addAll(run(graph, batch, pre, norm, flipAverage));
+                out.addAll(predictBatch(graph, batch, pre, norm, flipAverage));
                 batch.clear();
             }
         }
         if (!batch.isEmpty()) {
-            out.addAll(run(graph, batch, pre, norm, flipAverage));
+            out.addAll(predictBatch(graph, batch, pre, norm, flipAverage));
         }
         return out;
     }
 
-    private static List<Prediction> run(ComputationGraph graph, List<ImageInput> batch, Preprocessor pre,
-                                        Normalization norm, boolean flipAverage) {
+    /** The error prediction of an input that could not be decoded. */
+    public static Prediction failed(ImageInput in) {
+        return new Prediction(in.sourcePath(), in.imageId(), in.labelIndex(), null, in.error());
+    }
+
+    /** Predictions for decoded inputs, run as one minibatch. */
+    public static List<Prediction> predictBatch(ComputationGraph graph, List<ImageInput> batch, Preprocessor pre,
+                                                Normalization norm, boolean flipAverage) {
         float[][] inputs = new float[batch.size()][];
         for (int i = 0; i < inputs.length; i++) {
             inputs[i] = pre.input(batch.get(i).image(), norm);

@@ -1,13 +1,14 @@
 package org.busispark.score;
 
 import org.apache.hadoop.fs.GlobPattern;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
-import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.util.SerializableConfiguration;
 import org.busispark.augment.Normalization;
 import org.busispark.augment.Preprocessor;
@@ -22,6 +23,7 @@ import org.busispark.model.ResNetBuilder;
 import org.busispark.storage.Json;
 import org.busispark.storage.Progress;
 import org.busispark.storage.Storage;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 
 import java.io.Serializable;
 import java.time.Instant;
@@ -30,12 +32,14 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
-import java.util.Objects;
+import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * {@code busi score}: predicts the images under the input (any folder layout, or an ingested dataset) that the
@@ -77,89 +81,170 @@ public final class ScoreJob {
         String name = loaded.name();
         String version = loaded.version();
         String input = Storage.normalize(inputUri);
+        boolean ingested = ImageSources.isIngestedDataset(storage, input);
         String runId = RUN_ID.format(Instant.now()) + "-" + UUID.randomUUID().toString().substring(0, 6);
         String partition = Storage.child(Storage.child(outputUri, PREDICTIONS_DIR),
                 PredictionTable.MODEL_VERSION + "=" + version);
+        String runDir = Storage.child(partition, SCORE_RUN + "=" + runId);
+        String staging = storage.stagingFor(runDir);
         BusiConfig.Score settings = config.score();
         progress.stage("model " + name + " version " + version + " (" + loaded.dir() + ") on " + input
                 + (settings.flipAverage() ? ", averaged with the mirror image" : ""));
-        JavaRDD<ImageInput> inputs = (ImageSources.isIngestedDataset(storage, input)
-                ? ImageSources.fromIngested(ImageSources.ingested(spark, input, null))
-                : ImageSources.fromFolder(spark, input, config, false))
-                // Kept as objects: serialising every decoded image costs more than decoding it (passes read it
-                // up to four times); what does not fit in memory spills to disk serialised.
-                .persist(StorageLevel.MEMORY_AND_DISK());
         Broadcast<byte[]> zip = jsc.broadcast(loaded.zip());
+        Predictor.share(zip, loaded.model().graph());
+        Broadcast<Set<String>> done = jsc.broadcast(scoredBefore(spark, storage, partition));
         try {
-            long seen = inputs.count();
-            long skipped = inputs.filter(ImageInput::skipped).count();
-            Broadcast<Set<String>> done = jsc.broadcast(alreadyScored(spark, storage, partition, inputs));
-            JavaRDD<ImageInput> fresh = inputs.filter(i -> i.imageId() == null || !done.value().contains(i.imageId()));
-            long already = seen - fresh.count();
-            JavaRDD<Prediction> predictions = Predictor.predict(fresh, zip, card, settings.flipAverage())
-                    .persist(StorageLevel.MEMORY_AND_DISK_SER());
-            long errors = predictions.filter(p -> p.error() != null).count();
-            long scored = predictions.count() - errors;
-            if (scored + errors > 0) {
-                // The commit point: one rename makes the run's rows visible at once, beside the earlier runs.
-                PredictionTable.write(storage, PredictionTable.frame(spark, predictions, card.classes(), name, version,
-                        false).drop(PredictionTable.MODEL_VERSION), Storage.child(partition, SCORE_RUN + "=" + runId));
+            // One pass: each task reads, decodes, predicts and writes its rows, and sends back only counts and
+            // its most malignant images; no decoded image is kept or read twice.
+            Tally total = Predictor.withModel(inputs(spark, config, input, ingested, ImageSources.PathFilter.ALL), zip,
+                    new ScorePartition(new SerializableConfiguration(jsc.hadoopConfiguration()), staging,
+                            new Preprocessor(card.inputSize(), card.channels()), card.normalization(),
+                            List.copyOf(card.classes()), name, Instant.now(), settings.flipAverage(),
+                            card.classes().contains(MALIGNANT) ? settings.gradcamTop() : 0, done))
+                    .collect().stream().reduce(Tally.NONE, Tally::plus);
+            if (total.scored() + total.errors() > 0) {
+                commit(storage, staging, total.files(), runDir);
+            } else if (storage.exists(staging)) {
+                storage.delete(staging);
             }
             progress.stage(String.format("seen %d files: %d scored, %d errors, %d skipped, %d already scored by %s",
-                    seen, scored, errors, skipped, already, version));
+                    total.seen(), total.scored(), total.errors(), total.skipped(), total.already(), version));
 
-            Set<String> top = new HashSet<>(topMalignant(predictions, card.classes(), settings.gradcamTop()));
-            predictions.unpersist(false);
+            Set<String> top = total.top().stream().limit(settings.gradcamTop()).map(Candidate::sourcePath)
+                    .collect(Collectors.toSet());
             String gradcam = Storage.child(Storage.child(outputUri, GRADCAM_DIR),
                     PredictionTable.MODEL_VERSION + "=" + version);
             long explained = top.isEmpty() && explain.isEmpty() ? 0
-                    : explain(jsc, inputs.filter(new Selection(top, explain.stream().map(ScoreJob::glob).toList())), zip, card, gradcam);
-            Report report = new Report(loaded.dir(), name, version, input, scored + errors > 0 ? runId : null,
-                    settings.tta(), seen, scored, errors, skipped, already, explained);
+                    : explain(jsc, inputs(spark, config, input, ingested,
+                            new Selection(top, explain.stream().map(ScoreJob::glob).toList())), zip, card, gradcam);
+            Report report = new Report(loaded.dir(), name, version, input, total.scored() + total.errors() > 0
+                    ? runId : null, settings.tta(), total.seen(), total.scored(), total.errors(), total.skipped(),
+                    total.already(), explained);
             storage.writeText(Storage.child(outputUri, REPORT_FILE), Json.write(report));
-            progress.done(String.format("%s; %d Grad-CAM overlays in %s", scored + errors > 0
+            progress.done(String.format("%s; %d Grad-CAM overlays in %s", report.run() != null
                     ? "run " + runId + " committed to " + partition : "nothing new to score", explained, gradcam));
             return report;
         } finally {
-            inputs.unpersist(false);
             zip.destroy(false);
+            done.destroy(false);
         }
+    }
+
+    private static JavaRDD<ImageInput> inputs(SparkSession spark, BusiConfig config, String input, boolean ingested,
+                                              ImageSources.PathFilter keep) {
+        return ingested ? ImageSources.fromIngested(ImageSources.ingested(spark, input, null), keep)
+                : ImageSources.fromFolder(spark, input, config, false, keep);
     }
 
     /**
-     * The image ids among {@code inputs} that this model version scored without error before. Only ids travel
-     * (a shuffle of the two id sets), and the driver holds no more ids than the input has images.
+     * The image ids this model version scored without error in earlier runs. The driver holds them to send to
+     * every task: as many strings as the version has rows.
      */
-    private static Set<String> alreadyScored(SparkSession spark, Storage storage, String partition,
-                                             JavaRDD<ImageInput> inputs) {
+    private static Set<String> scoredBefore(SparkSession spark, Storage storage, String partition) {
         if (!storage.exists(partition) || storage.listFiles(partition).isEmpty()) {
             return Set.of();
         }
-        JavaRDD<String> scored = spark.read().parquet(partition)
+        return new HashSet<>(spark.read().parquet(partition)
                 .where(functions.col(PredictionTable.ERROR).isNull())
-                .select(PredictionTable.IMAGE_ID).as(Encoders.STRING()).javaRDD();
-        return new HashSet<>(inputs.map(ImageInput::imageId).filter(Objects::nonNull).intersection(scored).collect());
+                .select(PredictionTable.IMAGE_ID).distinct().as(Encoders.STRING()).collectAsList());
     }
 
-    /** Source paths of the {@code n} images of this run with the highest malignant probability. */
-    private static List<String> topMalignant(JavaRDD<Prediction> predictions, List<String> classes, int n) {
-        int m = classes.indexOf(MALIGNANT);
-        if (n == 0 || m < 0) {
-            return List.of();
+    /**
+     * Publishes the run: files of failed or duplicate task attempts are removed from the staging folder first,
+     * then one rename makes the run's rows visible at once, beside the earlier runs.
+     */
+    static void commit(Storage storage, String staging, List<String> files, String runDir) {
+        Set<String> kept = files.stream().map(f -> f.substring(f.lastIndexOf('/') + 1)).collect(Collectors.toSet());
+        for (String f : storage.listFiles(staging).keySet()) {
+            if (!kept.contains(f)) {
+                storage.delete(Storage.child(staging, f));
+            }
         }
-        Comparator<Prediction> byMalignant = (Comparator<Prediction> & Serializable)
-                (a, b) -> Float.compare(b.probabilities()[m], a.probabilities()[m]);
-        return predictions.filter(p -> p.error() == null).takeOrdered(n, byMalignant).stream()
-                .map(Prediction::sourcePath).toList();
+        storage.commitFolder(staging, runDir);
     }
 
-    /** Which decoded images get an overlay: the top ones, and those an {@code --explain} glob matches. */
-    private record Selection(Set<String> top, List<Pattern> globs)
-            implements org.apache.spark.api.java.function.Function<ImageInput, Boolean> {
+    /** An image of this run and its malignant probability, for choosing the Grad-CAM overlays. */
+    record Candidate(String sourcePath, float malignant) implements Serializable {
+        static final Comparator<Candidate> MOST_MALIGNANT =
+                Comparator.comparing(Candidate::malignant).reversed().thenComparing(Candidate::sourcePath);
+    }
+
+    /** What a task did: the file it wrote (if any), its counts, and its most malignant images, best first. */
+    record Tally(List<String> files, long seen, long scored, long errors, long skipped, long already,
+                 List<Candidate> top, int keepTop) implements Serializable {
+        static final Tally NONE = new Tally(List.of(), 0, 0, 0, 0, 0, List.of(), 0);
+
+        Tally plus(Tally o) {
+            List<String> f = new ArrayList<>(files);
+            f.addAll(o.files);
+            List<Candidate> t = new ArrayList<>(top);
+            t.addAll(o.top);
+            t.sort(Candidate.MOST_MALIGNANT);
+            return new Tally(f, seen + o.seen, scored + o.scored, errors + o.errors, skipped + o.skipped,
+                    already + o.already, List.copyOf(t.subList(0, Math.min(Math.max(keepTop, o.keepTop), t.size()))),
+                    Math.max(keepTop, o.keepTop));
+        }
+    }
+
+    /** One task's pass: predict what is new in minibatches and write the rows as they come. */
+    private record ScorePartition(SerializableConfiguration conf, String staging, Preprocessor pre,
+                                  Normalization norm, List<String> classes, String modelName, Instant scoredAt,
+                                  boolean flipAverage, int keepTop, Broadcast<Set<String>> done)
+            implements Predictor.PartitionFunction<ImageInput, Tally> {
         @Override
-        public Boolean call(ImageInput in) {
-            return in.image() != null && (top.contains(in.sourcePath())
-                    || globs.stream().anyMatch(p -> p.matcher(in.sourcePath()).matches()));
+        public List<Tally> apply(ComputationGraph graph, Iterator<ImageInput> it) {
+            int malignant = classes.indexOf(MALIGNANT);
+            PriorityQueue<Candidate> top = new PriorityQueue<>(Candidate.MOST_MALIGNANT.reversed());
+            TaskContext task = TaskContext.get();
+            Path file = new Path(staging, String.format(Locale.ROOT, "part-%05d-%d.parquet",
+                    task.partitionId(), task.attemptNumber()));
+            long seen = 0;
+            long skipped = 0;
+            long already = 0;
+            long errors = 0;
+            long scored = 0;
+            List<ImageInput> batch = new ArrayList<>(Predictor.BATCH);
+            try (PredictionWriter out = new PredictionWriter(conf.value(), file, classes, modelName, scoredAt)) {
+                while (it.hasNext()) {
+                    ImageInput in = it.next();
+                    seen++;
+                    if (in.skipped()) {
+                        skipped++;
+                    } else if (in.error() != null) {
+                        out.write(Predictor.failed(in));
+                        errors++;
+                    } else if (done.value().contains(in.imageId())) {
+                        already++;
+                    } else {
+                        batch.add(in);
+                    }
+                    if (batch.size() == Predictor.BATCH || !it.hasNext() && !batch.isEmpty()) {
+                        for (Prediction p : Predictor.predictBatch(graph, batch, pre, norm, flipAverage)) {
+                            out.write(p);
+                            scored++;
+                            if (keepTop > 0) {
+                                top.add(new Candidate(p.sourcePath(), p.probabilities()[malignant]));
+                                if (top.size() > keepTop) {
+                                    top.poll();
+                                }
+                            }
+                        }
+                        batch.clear();
+                    }
+                }
+                List<Candidate> best = new ArrayList<>(top);
+                best.sort(Candidate.MOST_MALIGNANT);
+                List<String> files = out.file() == null ? List.of() : List.of(out.file());
+                return List.of(new Tally(files, seen, scored, errors, skipped, already, best, keepTop));
+            }
+        }
+    }
+
+    /** Which images get an overlay: the top ones, and those an {@code --explain} glob matches. */
+    private record Selection(Set<String> top, List<Pattern> globs) implements ImageSources.PathFilter {
+        @Override
+        public boolean keep(String sourcePath) {
+            return top.contains(sourcePath) || globs.stream().anyMatch(p -> p.matcher(sourcePath).matches());
         }
     }
 
@@ -176,7 +261,7 @@ public final class ScoreJob {
         Normalization norm = card.normalization();
         String layer = ResNetBuilder.lastBlock(card.architecture());
         List<String> classes = card.classes();
-        return Predictor.withModel(selected, zip, (graph, it) -> {
+        return Predictor.withModel(selected.filter(i -> i.image() != null), zip, (graph, it) -> {
             Storage storage = new Storage(conf.value());
             GradCam gradCam = new GradCam(graph, layer);
             List<String> written = new ArrayList<>();

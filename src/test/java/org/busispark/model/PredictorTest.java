@@ -44,4 +44,28 @@ class PredictorTest {
         }
         assertTrue(change > 1e-4, "the mirror image gives other probabilities, so averaging is visible");
     }
+
+    @Test
+    void aCopyOfTheRestoredNetworkPredictsExactlyAsTheRestoredOne() {
+        BusiConfig.Model model = new BusiConfig.Model("resnet18", SIZE, 1, 0.125, TinyModel.CLASSES);
+        var graph = ResNetBuilder.build(model, ConfigLoader.defaults().train());
+        var restored = TrainedModel.fromZip(TrainedModel.toZip(graph, false), false);
+        var copy = restored.clone();
+        Preprocessor pre = new Preprocessor(SIZE, 1);
+        Random r = new Random(2);
+        float[][] x = new float[3][SIZE * SIZE];
+        for (float[] row : x) {
+            for (int i = 0; i < row.length; i++) {
+                row[i] = (float) r.nextGaussian();
+            }
+        }
+        float[][] a = Predictor.output(restored, x, pre);
+        float[][] b = Predictor.output(copy, x, pre);
+        float[][] c = Predictor.output(graph, x, pre);
+        for (int i = 0; i < x.length; i++) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(a[i], b[i], i + "");
+            org.junit.jupiter.api.Assertions.assertArrayEquals(c[i], a[i], 1e-6f, i + "");
+        }
+        assertTrue(Math.abs(a[0][0] - a[1][0]) > 1e-6, "different inputs give different outputs");
+    }
 }

@@ -139,6 +139,51 @@ class ScoreJobTest {
     }
 
     @Test
+    void aRunKeepsOnlyTheFilesOfTheTaskAttemptsThatSucceeded() {
+        SparkSession spark = StopsSpark.session();
+        Storage storage = new Storage(spark.sparkContext().hadoopConfiguration());
+        List<String> classes = List.of("benign", "malignant", "normal");
+        String runDir = tmp.resolve("predictions/model_version=v1/score_run=r1").toUri().toString();
+        String staging = storage.stagingFor(runDir);
+        java.time.Instant at = java.time.Instant.parse("2026-11-26T04:00:00.123456Z");
+        // Attempt 0 of partition 0 died after writing a row; attempt 1 redid it; partition 1 holds an error row.
+        String[] files = new String[3];
+        String[][] rows = {{"a.png", "b.png"}, {"a.png", "b.png", "c.png"}, {"broken.png"}};
+        String[] names = {"part-00000-0.parquet", "part-00000-1.parquet", "part-00001-0.parquet"};
+        for (int f = 0; f < 3; f++) {
+            try (PredictionWriter w = new PredictionWriter(spark.sparkContext().hadoopConfiguration(),
+                    new org.apache.hadoop.fs.Path(staging, names[f]), classes, "m", at)) {
+                for (String r : rows[f]) {
+                    w.write(r.startsWith("broken")
+                            ? new org.busispark.model.Prediction(r, null, null, null, "corrupt-image: no")
+                            : new org.busispark.model.Prediction(r, "id-" + r, null, new float[] {0.2f, 0.7f, 0.1f}, null));
+                }
+                files[f] = w.file();
+            }
+        }
+        ScoreJob.commit(storage, staging, List.of(files[1], files[2]), runDir);
+
+        assertEquals(List.of(names[1], names[2]), List.copyOf(storage.listFiles(runDir).keySet()));
+        Dataset<Row> table = spark.read().parquet(tmp.resolve("predictions").toString());
+        assertEquals(4, table.count(), "the dead attempt's rows are gone");
+        // The rows a task writes read back with the columns and types of the table's schema.
+        var expected = PredictionTable.schema(classes, false);
+        for (var field : table.schema().fields()) {
+            if (!field.name().equals("score_run")) {
+                assertEquals(expected.apply(field.name()).dataType(), field.dataType(), field.name());
+            }
+        }
+        Row ok = table.where("source_path = 'c.png'").first();
+        assertEquals("malignant", ok.getAs("predicted_label"));
+        assertEquals(0.7f, (float) ok.getAs("prob_malignant"));
+        assertEquals(java.sql.Timestamp.from(at), ok.getAs("scored_at"));
+        Row bad = table.where("source_path = 'broken.png'").first();
+        assertNull(bad.getAs("predicted_label"));
+        assertNull(bad.getAs("prob_benign"));
+        assertEquals("corrupt-image: no", bad.getAs("error"));
+    }
+
+    @Test
     void theCommandLineSetsFlipAveragingAndRejectsUnknownValues() throws Exception {
         Storage storage = new Storage(new org.apache.hadoop.conf.Configuration());
         String model = TinyModel.save(storage, tmp.resolve("model").toString(), 1);
