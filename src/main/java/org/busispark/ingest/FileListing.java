@@ -41,6 +41,25 @@ public final class FileListing {
                 .flatMap(folder -> filesIn(conf.value(), folder).iterator());
     }
 
+    /**
+     * Every file under {@code root} as (path, length in bytes), listed by the driver and cut into {@code slices}
+     * of consecutive files: for reading each file on its own (scoring, evaluation), where there is nothing to
+     * group and a shuffle would cost more than the listing. The driver holds every path, as Spark's own file
+     * index does.
+     */
+    public static JavaRDD<String[]> listOnDriver(JavaSparkContext jsc, String root, int slices) {
+        List<String[]> files = new ArrayList<>();
+        Configuration hadoop = jsc.hadoopConfiguration();
+        try {
+            for (String folder : folders(hadoop, Storage.normalize(root))) {
+                files.addAll(filesIn(hadoop, folder));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot list " + root + ": " + e.getMessage(), e);
+        }
+        return jsc.parallelize(files, Math.max(1, Math.min(slices, files.size())));
+    }
+
     /** The root and every folder below it, breadth first. */
     static List<String> folders(Configuration hadoop, String root) {
         try {

@@ -70,26 +70,37 @@ public final class IngestJob {
         List<String> classes = config.model().classes();
         BusiConfig.Ingest settings = config.ingest();
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        JavaPairRDD<String, IngestRules.SourceRef> refs = ManifestSource.isManifest(input)
-                ? ManifestSource.refs(spark, input, config)
-                : FileListing.list(jsc, input).mapToPair(f -> {
-                    long length = Long.parseLong(f[1]);
-                    SourceLayout.Entry classified = SourceLayout.classify(f[0], classes);
-                    SourceLayout.Entry entry = forDataset || classified.kind() != SourceLayout.Kind.MASK ? classified
-                            : new SourceLayout.Entry(SourceLayout.Kind.SKIPPED, null, classified.label(), MASK_UNUSED);
-                    String key = entry.kind() == SourceLayout.Kind.SKIPPED ? "skipped:" + f[0] : entry.groupKey();
-                    return new Tuple2<>(key, new IngestRules.SourceRef(f[0], length, entry, null, null, null));
-                });
+        SerializableConfiguration conf = new SerializableConfiguration(jsc.hadoopConfiguration());
+        int slices = Math.max(1, jsc.defaultParallelism() * 4);
+        boolean manifest = ManifestSource.isManifest(input);
+        if (!forDataset && !manifest) {
+            // Masks are skipped unread, so every file stands alone: no grouping, no shuffle.
+            return FileListing.listOnDriver(jsc, input, slices).filter(f -> keep.keep(f[0])).flatMap(f -> {
+                IngestRules.SourceRef ref = folderRef(f, classes, false)._2();
+                return IngestRules.resolve(List.of(ref.read(conf.value(), settings.maxFileBytes())), settings,
+                        requireLabel, false).iterator();
+            });
+        }
+        JavaPairRDD<String, IngestRules.SourceRef> refs = manifest ? ManifestSource.refs(spark, input, config)
+                : FileListing.list(jsc, input).mapToPair(f -> folderRef(f, classes, forDataset));
         if (keep != ImageSources.PathFilter.ALL) {
             refs = refs.filter(ref -> keep.keep(ref._2().path()));
         }
-        SerializableConfiguration conf = new SerializableConfiguration(jsc.hadoopConfiguration());
         // Only paths are shuffled to bring an image and its masks together; bytes are read after.
-        return refs.groupByKey(Math.max(1, jsc.defaultParallelism() * 4)).flatMap(group -> {
+        return refs.groupByKey(slices).flatMap(group -> {
             List<IngestRules.SourceFile> parts = new ArrayList<>();
             group._2().forEach(ref -> parts.add(ref.read(conf.value(), settings.maxFileBytes())));
             return IngestRules.resolve(parts, settings, requireLabel, forDataset).iterator();
         });
+    }
+
+    /** A listed (path, length) of a folder tree, keyed by the group it belongs to (an image and its masks). */
+    private static Tuple2<String, IngestRules.SourceRef> folderRef(String[] f, List<String> classes, boolean forDataset) {
+        SourceLayout.Entry classified = SourceLayout.classify(f[0], classes);
+        SourceLayout.Entry entry = forDataset || classified.kind() != SourceLayout.Kind.MASK ? classified
+                : new SourceLayout.Entry(SourceLayout.Kind.SKIPPED, null, classified.label(), MASK_UNUSED);
+        String key = entry.kind() == SourceLayout.Kind.SKIPPED ? "skipped:" + f[0] : entry.groupKey();
+        return new Tuple2<>(key, new IngestRules.SourceRef(f[0], Long.parseLong(f[1]), entry, null, null, null));
     }
 
     public static IngestReport run(SparkSession spark, BusiConfig config, String input, String output) {
