@@ -79,6 +79,12 @@ CONFIGS = [  # (name, overrides of BASE)
     ("smooth-0.1", dict(smoothing=0.1)),
     ("resnet34", dict(arch="resnet34")),
     ("kitchen-sink", dict(width=1.0, size=160, epochs=200, aux_seg=0.5, smoothing=0.1)),
+    # Round 2 (run with --only ... --seeds 5): the round-1 gains combined, and what a 2-core CPU could afford.
+    ("light-smooth", dict(crop=(0.85, 1.0), blur_p=0.0, erase_p=0.0, smoothing=0.1)),
+    ("light-smooth-100", dict(crop=(0.85, 1.0), blur_p=0.0, erase_p=0.0, smoothing=0.1, epochs=100)),
+    ("light-150", dict(crop=(0.85, 1.0), blur_p=0.0, erase_p=0.0, epochs=150)),
+    ("kitchen-sink-light", dict(width=1.0, size=160, epochs=200, aux_seg=0.5, smoothing=0.1,
+                                crop=(0.85, 1.0), blur_p=0.0, erase_p=0.0)),
 ]
 CLASSES = ("benign", "malignant", "normal")
 BLOCKS = {"resnet18": (2, 2, 2, 2), "resnet34": (3, 4, 6, 3)}

@@ -20,8 +20,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * Distributed inference: the model zip is broadcast once; each executor JVM restores it once and gives every
- * concurrent task a copy of its own (a ComputationGraph is not thread-safe), reused across partitions; images
- * are scored in minibatches.
+ * concurrent task a network of its own (a ComputationGraph is not thread-safe) over the same weights, reused
+ * across partitions; images are scored in minibatches.
  */
 public final class Predictor {
     public static final int BATCH = 32;
@@ -38,7 +38,7 @@ public final class Predictor {
         private final ConcurrentLinkedQueue<ComputationGraph> idle = new ConcurrentLinkedQueue<>();
         private ComputationGraph template;
 
-        /** An idle copy, or a new one: cloning a restored network takes a fraction of restoring the zip. */
+        /** An idle copy, or a new one: copying a restored network takes a fraction of restoring the zip. */
         ComputationGraph take(byte[] zip) {
             ComputationGraph graph = idle.poll();
             if (graph != null) {
@@ -48,9 +48,19 @@ public final class Predictor {
                 if (template == null) {
                     template = TrainedModel.fromZip(zip, false);
                 }
-                return template.clone();
+                return copyOf(template);
             }
         }
+    }
+
+    /**
+     * A network for inference on its own thread that shares {@code graph}'s parameters (inference only reads
+     * them): concurrent tasks keep one copy of the weights in memory and in the shared cache, not one each.
+     */
+    static ComputationGraph copyOf(ComputationGraph graph) {
+        ComputationGraph copy = new ComputationGraph(graph.getConfiguration().clone());
+        copy.init(graph.params(), false);
+        return copy;
     }
 
     private static Pool pool(long id) {
