@@ -1,18 +1,36 @@
 package org.busispark.ingest;
 
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
+import org.apache.hadoop.fs.Path;
+import org.apache.parquet.example.data.Group;
+import org.apache.parquet.example.data.simple.SimpleGroupFactory;
+import org.apache.parquet.hadoop.ParquetWriter;
+import org.apache.parquet.io.api.Binary;
+import org.apache.parquet.schema.LogicalTypeAnnotation;
+import org.apache.parquet.schema.MessageType;
+import org.apache.parquet.schema.Types;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.util.SerializableConfiguration;
+import org.busispark.storage.ParquetFiles;
+import org.busispark.storage.Storage;
 
-import java.sql.Timestamp;
+import java.io.IOException;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import static org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.BINARY;
+import static org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT32;
+import static org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT64;
 
 /**
  * Column names and schemas of the ingested dataset (the output contract of {@code busi ingest}, read back by
  * train, evaluate and score).
  */
 public final class ImageTable {
+    private static final LogicalTypeAnnotation STRING = LogicalTypeAnnotation.stringType();
+
     public static final String IMAGES_DIR = "images";
     public static final String QUARANTINE_DIR = "quarantine";
     public static final String REPORT_FILE = "ingest-report.json";
@@ -39,30 +57,81 @@ public final class ImageTable {
     public static final String DETAIL = "detail";
     public static final String SIZE = "size";
 
-    public static final StructType IMAGES = new StructType()
-            .add(IMAGE_ID, DataTypes.StringType, false)
-            .add(SOURCE_PATH, DataTypes.StringType, false)
-            .add(LABEL, DataTypes.StringType, true)
-            .add(LABEL_INDEX, DataTypes.IntegerType, true)
-            .add(SPLIT, DataTypes.StringType, false)
-            .add(DUP_GROUP, DataTypes.StringType, false)
-            .add(PATIENT_ID, DataTypes.StringType, true)
-            .add(WIDTH, DataTypes.IntegerType, false)
-            .add(HEIGHT, DataTypes.IntegerType, false)
-            .add(CHANNELS, DataTypes.IntegerType, false)
-            .add(FORMAT, DataTypes.StringType, false)
-            .add(IMAGE, DataTypes.BinaryType, false)
-            .add(MASK, DataTypes.BinaryType, true)
-            .add(PHASH, DataTypes.LongType, false)
-            .add(INGESTED_AT, DataTypes.TimestampType, false);
+    /** The Parquet schema of {@code images/}, as Spark reads it; {@code split} is the partition folder. */
+    static final MessageType IMAGES = Types.buildMessage()
+            .required(BINARY).as(STRING).named(IMAGE_ID)
+            .required(BINARY).as(STRING).named(SOURCE_PATH)
+            .optional(BINARY).as(STRING).named(LABEL)
+            .optional(INT32).named(LABEL_INDEX)
+            .required(BINARY).as(STRING).named(DUP_GROUP)
+            .optional(BINARY).as(STRING).named(PATIENT_ID)
+            .required(INT32).named(WIDTH)
+            .required(INT32).named(HEIGHT)
+            .required(INT32).named(CHANNELS)
+            .required(BINARY).as(STRING).named(FORMAT)
+            .required(BINARY).named(IMAGE)
+            .optional(BINARY).named(MASK)
+            .required(INT64).named(PHASH)
+            .required(INT64).as(LogicalTypeAnnotation.timestampType(true, LogicalTypeAnnotation.TimeUnit.MICROS))
+            .named(INGESTED_AT)
+            .named("spark_schema");
 
     private ImageTable() {}
 
-    static Row imageRow(IngestRules.Outcome o, DatasetPlanner.Assignment a, List<String> classes, Timestamp now) {
-        IngestRules.Shape img = o.shape();
-        Integer labelIndex = o.label() == null ? null : classes.indexOf(o.label());
-        return RowFactory.create(o.imageId(), o.sourcePath(), o.label(), labelIndex, a.split(), a.dupGroup(),
-                o.patientId(), img.width(), img.height(), img.channels(), img.format(), o.png(), o.maskPng(), o.phash(),
-                now);
+    /**
+     * Writes a task's accepted images to one file per split under a staging folder ({@code split=<s>/}), as
+     * they come; returns the files written. PNG bytes are stored as they are, without a second compression.
+     */
+    record WriteTask(SerializableConfiguration conf, String staging, List<String> classes, long ingestedAtMicros,
+                     Broadcast<Map<String, DatasetPlanner.Assignment>> plan)
+            implements FlatMapFunction<Iterator<IngestRules.Outcome>, String> {
+        @Override
+        public Iterator<String> call(Iterator<IngestRules.Outcome> outcomes) throws IOException {
+            Map<String, ParquetWriter<Group>> writers = new TreeMap<>();
+            Map<String, String> files = new TreeMap<>();
+            SimpleGroupFactory groups = new SimpleGroupFactory(IMAGES);
+            try {
+                while (outcomes.hasNext()) {
+                    IngestRules.Outcome o = outcomes.next();
+                    DatasetPlanner.Assignment a = plan.value().get(o.sourcePath());
+                    ParquetWriter<Group> writer = writers.computeIfAbsent(a.split(), split -> {
+                        Path file = new Path(Storage.child(staging, SPLIT + "=" + split), ParquetFiles.taskFileName());
+                        files.put(split, file.toString());
+                        return ParquetFiles.open(conf.value(), file, IMAGES, false);
+                    });
+                    writer.write(row(groups, o, a));
+                }
+            } finally {
+                for (ParquetWriter<Group> w : writers.values()) {
+                    w.close();
+                }
+            }
+            return files.values().iterator();
+        }
+
+        private Group row(SimpleGroupFactory groups, IngestRules.Outcome o, DatasetPlanner.Assignment a) {
+            IngestRules.Shape img = o.shape();
+            Group g = groups.newGroup()
+                    .append(IMAGE_ID, o.imageId())
+                    .append(SOURCE_PATH, o.sourcePath())
+                    .append(DUP_GROUP, a.dupGroup())
+                    .append(WIDTH, img.width())
+                    .append(HEIGHT, img.height())
+                    .append(CHANNELS, img.channels())
+                    .append(FORMAT, img.format())
+                    .append(IMAGE, Binary.fromConstantByteArray(o.png()))
+                    .append(PHASH, o.phash())
+                    .append(INGESTED_AT, ingestedAtMicros);
+            if (o.label() != null) {
+                g.append(LABEL, o.label()).append(LABEL_INDEX, classes.indexOf(o.label()));
+            }
+            if (o.patientId() != null) {
+                g.append(PATIENT_ID, o.patientId());
+            }
+            if (o.maskPng() != null) {
+                g.append(MASK, Binary.fromConstantByteArray(o.maskPng()));
+            }
+            return g;
+        }
     }
 }

@@ -7,17 +7,16 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.util.SerializableConfiguration;
 import org.busispark.config.BusiConfig;
 import org.busispark.storage.Json;
+import org.busispark.storage.ParquetFiles;
 import org.busispark.storage.Progress;
 import org.busispark.storage.Storage;
 import scala.Tuple2;
 
-import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -161,14 +160,17 @@ public final class IngestJob {
             storage.commitFolder(staging, quarantine);
             progress.stage("quarantine table written");
             Broadcast<Map<String, DatasetPlanner.Assignment>> assignments = jsc.broadcast(bySource);
-            List<String> classes = config.model().classes();
-            Timestamp now = Timestamp.from(Instant.now());
             if (!fresh.isEmpty()) {
+                String target = Storage.child(imagesDir, runFolder);
+                String imageStaging = storage.stagingFor(target);
+                List<String> files = outcomes.map(o -> decide(o, assignments.value()))
+                        .filter(o -> o.status() == IngestRules.Status.ACCEPTED)
+                        .mapPartitions(new ImageTable.WriteTask(new SerializableConfiguration(jsc.hadoopConfiguration()),
+                                imageStaging, List.copyOf(config.model().classes()), ParquetFiles.micros(Instant.now()),
+                                assignments))
+                        .collect();
                 // The commit point: one folder rename makes the whole run visible at once.
-                commit(storage, spark.createDataFrame(outcomes.map(o -> decide(o, assignments.value()))
-                                .filter(o -> o.status() == IngestRules.Status.ACCEPTED)
-                                .map(o -> ImageTable.imageRow(o, assignments.value().get(o.sourcePath()), classes, now)),
-                        ImageTable.IMAGES), Storage.child(imagesDir, runFolder));
+                storage.commitFolder(imageStaging, target, files);
                 progress.stage(String.format("%d images written", fresh.size()));
             }
             IngestReport report = IngestReport.build(runId, Storage.normalize(input), counts, config.ingest(), plan,
@@ -202,14 +204,6 @@ public final class IngestJob {
     private static String split(IngestRules.Outcome o, Map<String, DatasetPlanner.Assignment> plan) {
         DatasetPlanner.Assignment a = plan.get(o.sourcePath());
         return a == null ? null : a.split();
-    }
-
-    /** Writes the images to a hidden staging folder beside {@code target}, then renames it into place. */
-    private static void commit(Storage storage, Dataset<Row> rows, String target) {
-        String staging = storage.stagingFor(target);
-        rows.write().mode(SaveMode.ErrorIfExists).option("compression", "uncompressed")
-                .partitionBy(ImageTable.SPLIT).parquet(staging);
-        storage.commitFolder(staging, target);
     }
 
     /** Images per split and label in the whole dataset after this run: the old rows plus the new ones kept. */

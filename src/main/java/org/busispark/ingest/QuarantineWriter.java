@@ -5,12 +5,11 @@ import org.apache.hadoop.fs.Path;
 import org.apache.parquet.example.data.Group;
 import org.apache.parquet.example.data.simple.SimpleGroupFactory;
 import org.apache.parquet.hadoop.ParquetWriter;
-import org.apache.parquet.hadoop.example.ExampleParquetWriter;
-import org.apache.parquet.hadoop.util.HadoopOutputFile;
 import org.apache.parquet.schema.LogicalTypeAnnotation;
 import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName;
 import org.apache.parquet.schema.Types;
+import org.busispark.storage.ParquetFiles;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -36,11 +35,7 @@ final class QuarantineWriter {
     /** Writes {@code folder}/part-00000.parquet; the caller publishes the folder. */
     static void write(Configuration hadoop, String folder, List<IngestRules.Outcome> quarantined) {
         SimpleGroupFactory groups = new SimpleGroupFactory(SCHEMA);
-        try (ParquetWriter<Group> writer = ExampleParquetWriter
-                .builder(HadoopOutputFile.fromPath(new Path(folder, FILE), hadoop))
-                .withType(SCHEMA)
-                .withConf(hadoop)
-                .build()) {
+        try (ParquetWriter<Group> writer = ParquetFiles.open(hadoop, new Path(folder, FILE), SCHEMA, true)) {
             for (IngestRules.Outcome o : quarantined) {
                 Group g = groups.newGroup()
                         .append(ImageTable.SOURCE_PATH, o.sourcePath())

@@ -5,13 +5,12 @@ import org.apache.hadoop.fs.Path;
 import org.apache.parquet.example.data.Group;
 import org.apache.parquet.example.data.simple.SimpleGroupFactory;
 import org.apache.parquet.hadoop.ParquetWriter;
-import org.apache.parquet.hadoop.example.ExampleParquetWriter;
-import org.apache.parquet.hadoop.util.HadoopOutputFile;
 import org.apache.parquet.schema.LogicalTypeAnnotation;
 import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName;
 import org.apache.parquet.schema.Types;
 import org.busispark.model.Prediction;
+import org.busispark.storage.ParquetFiles;
 
 import java.io.Closeable;
 import java.io.IOException;
@@ -22,8 +21,7 @@ import java.util.List;
 /**
  * Writes score's prediction rows ({@link PredictionTable}'s columns, without the true label, and without the
  * model version, which the partition folder {@code model_version=<v>} holds) straight to one Parquet file from a
- * task, as the rows are made: going through a Spark SQL write cost more than the rest of
- * scoring a few hundred images (query planning and code generation on every run). The file is created on the
+ * task, as the rows are made (see {@link ParquetFiles} for why not through Spark SQL). The file is created on the
  * first row, so a task with nothing to write leaves none.
  */
 final class PredictionWriter implements Closeable {
@@ -42,8 +40,7 @@ final class PredictionWriter implements Closeable {
         this.file = file;
         this.classes = List.copyOf(classes);
         this.modelName = modelName;
-        this.scoredAtMicros = Math.addExact(Math.multiplyExact(scoredAt.getEpochSecond(), 1_000_000L),
-                scoredAt.getNano() / 1_000);
+        this.scoredAtMicros = ParquetFiles.micros(scoredAt);
         this.schema = schema(classes);
         this.groups = new SimpleGroupFactory(schema);
     }
@@ -83,10 +80,7 @@ final class PredictionWriter implements Closeable {
         }
         try {
             if (writer == null) {
-                writer = ExampleParquetWriter.builder(HadoopOutputFile.fromPath(file, hadoop))
-                        .withType(schema)
-                        .withConf(hadoop)
-                        .build();
+                writer = ParquetFiles.open(hadoop, file, schema, true);
             }
             writer.write(g);
         } catch (IOException e) {

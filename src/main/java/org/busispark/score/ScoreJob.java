@@ -2,7 +2,6 @@ package org.busispark.score;
 
 import org.apache.hadoop.fs.GlobPattern;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -21,6 +20,7 @@ import org.busispark.model.Prediction;
 import org.busispark.model.Predictor;
 import org.busispark.model.ResNetBuilder;
 import org.busispark.storage.Json;
+import org.busispark.storage.ParquetFiles;
 import org.busispark.storage.Progress;
 import org.busispark.storage.Storage;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -103,7 +103,8 @@ public final class ScoreJob {
                             card.classes().contains(MALIGNANT) ? settings.gradcamTop() : 0, done))
                     .collect().stream().reduce(Tally.NONE, Tally::plus);
             if (total.scored() + total.errors() > 0) {
-                commit(storage, staging, total.files(), runDir);
+                // The commit point: one rename makes the run's rows visible at once, beside the earlier runs.
+                storage.commitFolder(staging, runDir, total.files());
             } else if (storage.exists(staging)) {
                 storage.delete(staging);
             }
@@ -149,20 +150,6 @@ public final class ScoreJob {
                 .select(PredictionTable.IMAGE_ID).distinct().as(Encoders.STRING()).collectAsList());
     }
 
-    /**
-     * Publishes the run: files of failed or duplicate task attempts are removed from the staging folder first,
-     * then one rename makes the run's rows visible at once, beside the earlier runs.
-     */
-    static void commit(Storage storage, String staging, List<String> files, String runDir) {
-        Set<String> kept = files.stream().map(f -> f.substring(f.lastIndexOf('/') + 1)).collect(Collectors.toSet());
-        for (String f : storage.listFiles(staging).keySet()) {
-            if (!kept.contains(f)) {
-                storage.delete(Storage.child(staging, f));
-            }
-        }
-        storage.commitFolder(staging, runDir);
-    }
-
     /** An image of this run and its malignant probability, for choosing the Grad-CAM overlays. */
     record Candidate(String sourcePath, float malignant) implements Serializable {
         static final Comparator<Candidate> MOST_MALIGNANT =
@@ -195,9 +182,7 @@ public final class ScoreJob {
         public List<Tally> apply(ComputationGraph graph, Iterator<ImageInput> it) {
             int malignant = classes.indexOf(MALIGNANT);
             PriorityQueue<Candidate> top = new PriorityQueue<>(Candidate.MOST_MALIGNANT.reversed());
-            TaskContext task = TaskContext.get();
-            Path file = new Path(staging, String.format(Locale.ROOT, "part-%05d-%d.parquet",
-                    task.partitionId(), task.attemptNumber()));
+            Path file = new Path(staging, ParquetFiles.taskFileName());
             long seen = 0;
             long skipped = 0;
             long already = 0;

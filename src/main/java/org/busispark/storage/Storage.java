@@ -15,7 +15,9 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.regex.Pattern;
@@ -188,6 +190,28 @@ public final class Storage {
             }
             return null;
         });
+    }
+
+    /**
+     * Publishes a staging folder that tasks wrote into, keeping only {@code keep} (paths or URIs of the files
+     * written by the attempts that succeeded): files of failed or duplicate attempts are deleted first.
+     */
+    public void commitFolder(String staging, String target, java.util.Collection<String> keep) {
+        String root = new Path(staging).toUri().getPath() + "/";
+        Set<String> kept = new HashSet<>();
+        for (String f : keep) {
+            String path = new Path(f).toUri().getPath();
+            if (!path.startsWith(root)) {
+                throw new IllegalArgumentException(f + " is not inside " + staging);
+            }
+            kept.add(path.substring(root.length()));
+        }
+        for (String f : listFiles(staging).keySet()) {
+            if (!kept.contains(f)) {
+                delete(child(staging, f));
+            }
+        }
+        commitFolder(staging, target);
     }
 
     private static boolean isObjectStore(FileSystem fs) {

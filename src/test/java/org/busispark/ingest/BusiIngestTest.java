@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 import static org.apache.spark.sql.functions.countDistinct;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -59,6 +60,24 @@ class BusiIngestTest {
         long viaSpark = StopsSpark.session().read().parquet(out.resolve("images").toString())
                 .groupBy("dup_group").agg(countDistinct("split").as("n")).where("n > 1").count();
         assertEquals(0, viaSpark);
+    }
+
+    @Test
+    void theTableReadsBackWithTheDocumentedColumnsAndTheImagesAsIngested() throws Exception {
+        var table = StopsSpark.session().read().parquet(out.resolve("images").toString());
+        assertEquals("image_id:string source_path:string label:string label_index:int dup_group:string "
+                        + "patient_id:string width:int height:int channels:int format:string image:binary mask:binary "
+                        + "phash:bigint ingested_at:timestamp ingest_run:string split:string",
+                java.util.Arrays.stream(table.schema().fields())
+                        .map(f -> f.name() + ":" + f.dataType().simpleString())
+                        .collect(Collectors.joining(" ")));
+        Row r = table.where("source_path LIKE '%/malignant/malignant (51).png'").first();
+        assertEquals(1, r.<Integer>getAs("label_index"));
+        byte[] original = Files.readAllBytes(BUSI.resolve("malignant/malignant (51).png"));
+        assertArrayEquals(original, r.<byte[]>getAs("image"), "8-bit gray PNGs are kept byte for byte");
+        assertTrue(r.<byte[]>getAs("mask").length > 0, "the mask rides with its image");
+        long age = System.currentTimeMillis() - r.<java.sql.Timestamp>getAs("ingested_at").getTime();
+        assertTrue(age >= 0 && age < 3_600_000, "ingested_at is this run's time: " + age + " ms ago");
     }
 
     /** BUSI files these images under two classes (Pawłowska et al. 2023); their pixels are identical. */

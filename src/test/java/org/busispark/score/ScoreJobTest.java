@@ -161,7 +161,7 @@ class ScoreJobTest {
                 files[f] = w.file();
             }
         }
-        ScoreJob.commit(storage, staging, List.of(files[1], files[2]), runDir);
+        storage.commitFolder(staging, runDir, List.of(files[1], files[2]));
 
         assertEquals(List.of(names[1], names[2]), List.copyOf(storage.listFiles(runDir).keySet()));
         Dataset<Row> table = spark.read().parquet(tmp.resolve("predictions").toString());

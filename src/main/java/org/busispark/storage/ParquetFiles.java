@@ -1,0 +1,51 @@
+package org.busispark.storage;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.parquet.example.data.Group;
+import org.apache.parquet.hadoop.ParquetWriter;
+import org.apache.parquet.hadoop.example.ExampleParquetWriter;
+import org.apache.parquet.hadoop.metadata.CompressionCodecName;
+import org.apache.parquet.hadoop.util.HadoopOutputFile;
+import org.apache.parquet.schema.MessageType;
+import org.apache.spark.TaskContext;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.util.Locale;
+
+/**
+ * Parquet files written directly with parquet-hadoop, by the driver or by a task, for tables whose rows are
+ * made in the same pass that computes them. A Spark SQL write plans a query and generates code on every run,
+ * which cost more than a second of every ingest and scoring run here. Task-written files are published by the
+ * driver: {@link Storage#commitFolder(String, String, java.util.Collection)} keeps the files of the attempts
+ * that succeeded.
+ */
+public final class ParquetFiles {
+    private ParquetFiles() {}
+
+    /** A writer for a new file; {@code compressed} false for columns that are compressed already (PNG bytes). */
+    public static ParquetWriter<Group> open(Configuration hadoop, Path file, MessageType schema, boolean compressed) {
+        try {
+            return ExampleParquetWriter.builder(HadoopOutputFile.fromPath(file, hadoop))
+                    .withType(schema)
+                    .withConf(hadoop)
+                    .withCompressionCodec(compressed ? CompressionCodecName.SNAPPY : CompressionCodecName.UNCOMPRESSED)
+                    .build();
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot create " + file, e);
+        }
+    }
+
+    /** This task attempt's own file name: attempts of one partition never write the same file. */
+    public static String taskFileName() {
+        TaskContext task = TaskContext.get();
+        return String.format(Locale.ROOT, "part-%05d-%d.parquet", task.partitionId(), task.attemptNumber());
+    }
+
+    /** An instant as Parquet's TIMESTAMP(MICROS, UTC), which Spark reads as a timestamp. */
+    public static long micros(Instant t) {
+        return Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000L), t.getNano() / 1_000);
+    }
+}
