@@ -6,6 +6,7 @@
 # ND4J's off-heap arrays are bounded by JavaCPP's maxbytes, set to the heap size here (its default is the heap size
 # too, with twice that for the whole process), so the RSS shows whether either bound is approached.
 # Usage: bench/train-memory.sh [IMAGE_FOLDER] [TIMES] [EPOCHS] [XMX]   (defaults: shared BUSI folder, 4, 2, 1500m)
+#   TRAIN_OPTS="-Dkey=value ..." adds settings to both trainings; ONLY_TIMES=1 skips the plain folder's run.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 input="$(cd "${1:-$here/../shared/data/Dataset_BUSI_with_GT}" && pwd)"
@@ -24,13 +25,13 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 echo "model: conf/recipe-cpu.conf (ResNet-18 x0.5, 128 px, batch 16 per worker, local[2]), $epochs epochs, -Xmx$xmx, JavaCPP maxbytes $xmx"
 echo "| dataset | images | train images | epochs | train wall s | peak RSS MiB |"
 echo "|---|---|---|---|---|---|"
-for folder in "$input" "$work/x$times"; do
+for folder in $([[ -n "${ONLY_TIMES:-}" ]] || echo "$input") "$work/x$times"; do
   name=$([[ "$folder" == "$input" ]] && echo "folder" || echo "folder x$times")
   BUSI_JAVA_OPTS="-Xmx2g" "$here/bin/busi" ingest --conf "$here/conf/local.conf" --input "$folder" \
     --output "$work/data" >"$work/ingest.log" 2>&1 || { cat "$work/ingest.log" >&2; exit 1; }
   start=$(date +%s.%N)
   BUSI_JAVA_OPTS="-Xmx$xmx -Dorg.bytedeco.javacpp.maxbytes=$xmx" /usr/bin/time -v "$here/bin/busi" train --conf "$here/conf/recipe-cpu.conf" \
-    "-Dbusi.train.epochs=$epochs" --data "$work/data" --output "$work/model" >"$work/train.log" 2>"$work/time" \
+    "-Dbusi.train.epochs=$epochs" ${TRAIN_OPTS:-} --data "$work/data" --output "$work/model" >"$work/train.log" 2>"$work/time" \
     || { cat "$work/train.log" "$work/time" >&2; exit 1; }
   wall=$(echo "$(date +%s.%N) - $start" | bc)
   images=$(grep -o '"accepted" : [0-9]*' "$work/data/ingest-report.json" | grep -o '[0-9]*$')
