@@ -72,11 +72,14 @@ public final class TrainJob {
                 .map(r -> new TrainingExamples.Row(r.getString(0), r.getInt(1), (byte[]) r.get(2),
                         lesions && !r.isNullAt(3) ? LesionBox.of(ImageCodec.decodePng((byte[]) r.get(3))) : null))
                 .persist(StorageLevel.MEMORY_AND_DISK_SER());
-        JavaRDD<ImageInput> validation = ImageSources.fromIngested(ImageSources.ingested(spark, data, Splits.VALIDATION))
+        // Validation images are cached as their PNG bytes, a third of their pixels' size, and decoded per epoch.
+        JavaRDD<TrainingExamples.Row> validationRows = ImageSources.ingested(spark, data, Splits.VALIDATION)
+                .select(ImageTable.IMAGE_ID, ImageTable.LABEL_INDEX, ImageTable.IMAGE).javaRDD()
+                .map(r -> new TrainingExamples.Row(r.getString(0), r.getInt(1), (byte[]) r.get(2), null))
                 .persist(StorageLevel.MEMORY_AND_DISK_SER());
+        JavaRDD<ImageInput> validation = validationRows.map(TrainJob::plain);
         // Train accuracy is measured on the unaugmented images, decoded from the already cached training rows.
-        JavaRDD<ImageInput> trainPlain = trainRows.map(r -> new ImageInput(null, r.imageId(), r.labelIndex(),
-                ImageCodec.decodePng(r.png()), null, null));
+        JavaRDD<ImageInput> trainPlain = trainRows.map(TrainJob::plain);
         try {
             Map<String, Long> perSplit = countBy(ImageSources.ingested(spark, data, null), ImageTable.SPLIT);
             Map<String, Long> perClass = countBy(trainRowsDf, ImageTable.LABEL);
@@ -196,7 +199,7 @@ public final class TrainJob {
             return model;
         } finally {
             trainRows.unpersist(false);
-            validation.unpersist(false);
+            validationRows.unpersist(false);
         }
     }
 
@@ -279,5 +282,9 @@ public final class TrainJob {
             lines.append(Json.compact(r)).append('\n');
         }
         storage.writeText(Storage.child(outputUri, HISTORY_FILE), lines.toString());
+    }
+
+    private static ImageInput plain(TrainingExamples.Row r) {
+        return new ImageInput(null, r.imageId(), r.labelIndex(), ImageCodec.decodePng(r.png()), null, null);
     }
 }
