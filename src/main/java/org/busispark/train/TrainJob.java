@@ -1,5 +1,6 @@
 package org.busispark.train;
 
+import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
@@ -117,6 +118,10 @@ public final class TrainJob {
                     .rngSeed(trainCfg.seed())
                     .build();
             SparkComputationGraph sparkGraph = new SparkComputationGraph(jsc, graph, master);
+            int roundSize = (trainCfg.workers() == 0 ? jsc.defaultParallelism() : trainCfg.workers())
+                    * trainCfg.batchSizePerWorker() * trainCfg.averagingFrequency();
+            // Row indices follow the cached rows' fixed order (Parquet files, then rows), so rounds are reproducible.
+            JavaPairRDD<TrainingExamples.Row, Long> indexedTrainRows = trainRows.zipWithIndex();
             TrainingExamples examples = new TrainingExamples(new Augmenter(config.augment(), modelCfg.inputSize()),
                     pre, norm, modelCfg.numClasses(), trainCfg.seed());
 
@@ -145,10 +150,17 @@ public final class TrainJob {
                 // The learning-rate schedule is keyed by the configuration's epoch count, which travels to the workers.
                 sparkGraph.getNetwork().getConfiguration().setEpochCount(epoch - 1);
                 double learningRate = sparkGraph.getNetwork().getLearningRate(ResNetBuilder.OUTPUT);
-                JavaRDD<DataSet> batch = trainRows.mapPartitions(rows -> examples.epoch(rows, ep));
-                sparkGraph.fit(batch);
+                // One averaging round per fit: dl4j-spark's own cutting of a whole epoch reads every example once
+                // per round (EpochSplits).
+                EpochSplits splits = new EpochSplits(Math.toIntExact(trainCount), roundSize, trainCfg.seed(), epoch);
+                JavaRDD<TrainingExamples.Row> byRound = splits.byRound(indexedTrainRows);
+                double lossSum = 0;
+                for (int round = 0; round < splits.rounds(); round++) {
+                    sparkGraph.fit(EpochSplits.round(byRound, round).mapPartitions(rows -> examples.epoch(rows, ep)));
+                    lossSum += sparkGraph.getScore() * splits.size(round);
+                }
                 double trainSeconds = (System.nanoTime() - start) / 1e9;
-                double trainLoss = sparkGraph.getScore();
+                double trainLoss = lossSum / trainCount;
                 ComputationGraph net = sparkGraph.getNetwork();
 
                 Metrics val = validationCount == 0 ? null : evaluate(jsc, validation, net, pre, norm, modelCfg.classes());
