@@ -156,6 +156,8 @@ public final class TrainJob {
                 JavaRDD<TrainingExamples.Row> byRound = splits.byRound(indexedTrainRows);
                 double lossSum = 0;
                 for (int round = 0; round < splits.rounds(); round++) {
+                    // dl4j-spark counts every fit as an epoch; the schedule must see this epoch in every round.
+                    sparkGraph.getNetwork().getConfiguration().setEpochCount(epoch - 1);
                     sparkGraph.fit(EpochSplits.round(byRound, round).mapPartitions(rows -> examples.epoch(rows, ep)));
                     lossSum += sparkGraph.getScore() * splits.size(round);
                 }
