@@ -19,7 +19,6 @@ import org.busispark.ingest.ImageSources;
 import org.busispark.ingest.ImageTable;
 import org.busispark.ingest.Splits;
 import org.busispark.model.ImageInput;
-import org.busispark.model.LearningRates;
 import org.busispark.model.ModelCard;
 import org.busispark.model.ModelStore;
 import org.busispark.model.Predictor;
@@ -148,13 +147,9 @@ public final class TrainJob {
             for (int epoch = first; epoch <= trainCfg.epochs(); epoch++) {
                 long start = System.nanoTime();
                 final int ep = epoch;
-                // The count is kept for the saved model and checkpoints; workers do not see it (below).
+                // The learning-rate schedule is keyed by the configuration's epoch count, which travels to the workers.
                 sparkGraph.getNetwork().getConfiguration().setEpochCount(epoch - 1);
-                // The epoch's rate is set as a fixed rate: dl4j-spark's workers train on a clone of the configuration,
-                // and ComputationGraphConfiguration.clone() drops the epoch count, so an epoch-keyed schedule would
-                // stay at its epoch-0 value on every worker (it did: the first warm-up rate for the whole run).
-                double learningRate = LearningRates.at(trainCfg, epoch - 1);
-                sparkGraph.getNetwork().setLearningRate(learningRate);
+                double learningRate = sparkGraph.getNetwork().getLearningRate(ResNetBuilder.OUTPUT);
                 // One averaging round per fit: dl4j-spark's own cutting of a whole epoch reads every example once
                 // per round (EpochSplits).
                 EpochSplits splits = new EpochSplits(Math.toIntExact(trainCount), roundSize, trainCfg.seed(), epoch);
