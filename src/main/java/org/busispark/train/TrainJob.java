@@ -1,6 +1,5 @@
 package org.busispark.train;
 
-import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
@@ -118,10 +117,6 @@ public final class TrainJob {
                     .rngSeed(trainCfg.seed())
                     .build();
             SparkComputationGraph sparkGraph = new SparkComputationGraph(jsc, graph, master);
-            int roundSize = (trainCfg.workers() == 0 ? jsc.defaultParallelism() : trainCfg.workers())
-                    * trainCfg.batchSizePerWorker() * trainCfg.averagingFrequency();
-            // Row indices follow the cached rows' fixed order (Parquet files, then rows), so rounds are reproducible.
-            JavaPairRDD<TrainingExamples.Row, Long> indexedTrainRows = trainRows.zipWithIndex();
             TrainingExamples examples = new TrainingExamples(new Augmenter(config.augment(), modelCfg.inputSize()),
                     pre, norm, modelCfg.numClasses(), trainCfg.seed());
 
@@ -150,19 +145,10 @@ public final class TrainJob {
                 // The learning-rate schedule is keyed by the configuration's epoch count, which travels to the workers.
                 sparkGraph.getNetwork().getConfiguration().setEpochCount(epoch - 1);
                 double learningRate = sparkGraph.getNetwork().getLearningRate(ResNetBuilder.OUTPUT);
-                // One averaging round per fit: dl4j-spark's own cutting of a whole epoch reads every example once
-                // per round (EpochSplits).
-                EpochSplits splits = new EpochSplits(Math.toIntExact(trainCount), roundSize, trainCfg.seed(), epoch);
-                JavaRDD<TrainingExamples.Row> byRound = splits.byRound(indexedTrainRows);
-                double lossSum = 0;
-                for (int round = 0; round < splits.rounds(); round++) {
-                    // dl4j-spark counts every fit as an epoch; the schedule must see this epoch in every round.
-                    sparkGraph.getNetwork().getConfiguration().setEpochCount(epoch - 1);
-                    sparkGraph.fit(EpochSplits.round(byRound, round).mapPartitions(rows -> examples.epoch(rows, ep)));
-                    lossSum += sparkGraph.getScore() * splits.size(round);
-                }
+                JavaRDD<DataSet> batch = trainRows.mapPartitions(rows -> examples.epoch(rows, ep));
+                sparkGraph.fit(batch);
                 double trainSeconds = (System.nanoTime() - start) / 1e9;
-                double trainLoss = lossSum / trainCount;
+                double trainLoss = sparkGraph.getScore();
                 ComputationGraph net = sparkGraph.getNetwork();
 
                 Metrics val = validationCount == 0 ? null : evaluate(jsc, validation, net, pre, norm, modelCfg.classes());
