@@ -9,9 +9,10 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * The per-epoch learning rate: linear warm-up, then cosine decay, steps, or constant. Handed to DL4J as a
- * {@link MapSchedule} keyed by epoch, a built-in schedule that travels with the network configuration to
- * every Spark worker.
+ * The per-epoch learning rate: linear warm-up, then cosine decay, steps, or constant. The network's updater
+ * carries it as a {@link MapSchedule} keyed by epoch (single-JVM fits and the saved model's record), but
+ * dl4j-spark's workers train on a configuration clone that has lost the epoch count, so distributed training
+ * sets {@link #at} as a fixed rate before each epoch.
  */
 public final class LearningRates {
     /** Cosine decay ends at this fraction of the base rate rather than at zero. */

@@ -18,6 +18,7 @@ import org.busispark.ingest.ImageSources;
 import org.busispark.ingest.ImageTable;
 import org.busispark.ingest.Splits;
 import org.busispark.model.ImageInput;
+import org.busispark.model.LearningRates;
 import org.busispark.model.ModelCard;
 import org.busispark.model.ModelStore;
 import org.busispark.model.Predictor;
@@ -142,9 +143,13 @@ public final class TrainJob {
             for (int epoch = first; epoch <= trainCfg.epochs(); epoch++) {
                 long start = System.nanoTime();
                 final int ep = epoch;
-                // The learning-rate schedule is keyed by the configuration's epoch count, which travels to the workers.
+                // The count is kept for the saved model and checkpoints; workers do not see it (below).
                 sparkGraph.getNetwork().getConfiguration().setEpochCount(epoch - 1);
-                double learningRate = sparkGraph.getNetwork().getLearningRate(ResNetBuilder.OUTPUT);
+                // The epoch's rate is set as a fixed rate: dl4j-spark's workers train on a clone of the configuration,
+                // and ComputationGraphConfiguration.clone() drops the epoch count, so an epoch-keyed schedule would
+                // stay at its epoch-0 value on every worker (it did: the first warm-up rate for the whole run).
+                double learningRate = LearningRates.at(trainCfg, epoch - 1);
+                sparkGraph.getNetwork().setLearningRate(learningRate);
                 JavaRDD<DataSet> batch = trainRows.mapPartitions(rows -> examples.epoch(rows, ep));
                 sparkGraph.fit(batch);
                 double trainSeconds = (System.nanoTime() - start) / 1e9;
