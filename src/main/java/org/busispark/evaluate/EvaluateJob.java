@@ -69,8 +69,7 @@ public final class EvaluateJob {
                 ? ImageSources.fromIngested(ImageSources.ingested(spark, data, usedSplit))
                 : ImageSources.fromFolder(spark, data, config, true).filter(i -> !i.skipped());
         // Evaluated as busi.score.tta would score, so that the metrics describe what scoring delivers.
-        Broadcast<byte[]> zip = jsc.broadcast(loaded.zip());
-        Predictor.share(zip, loaded.model().graph());
+        Broadcast<byte[]> zip = Predictor.broadcast(jsc, loaded.zip(), loaded.model().graph());
         JavaRDD<Prediction> predictions = Predictor.predict(inputs, zip, card, config.score().flipAverage())
                 .persist(StorageLevel.MEMORY_AND_DISK_SER());
         try {

@@ -62,7 +62,7 @@ public final class ImageSources {
     public static JavaRDD<ImageInput> fromFolder(SparkSession spark, String uri, BusiConfig config,
                                                  boolean requireLabel, PathFilter keep) {
         List<String> classes = config.model().classes();
-        return IngestJob.outcomes(spark, uri, config, requireLabel, false, keep).map(o -> switch (o.status()) {
+        return IngestJob.forPrediction(spark, uri, config, requireLabel, keep).map(o -> switch (o.status()) {
             case ACCEPTED -> new ImageInput(o.sourcePath(), o.imageId(),
                     o.label() == null ? null : classes.indexOf(o.label()), o.image(), null, null);
             case QUARANTINED -> new ImageInput(o.sourcePath(), null,

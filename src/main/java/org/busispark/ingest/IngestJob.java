@@ -45,48 +45,52 @@ public final class IngestJob {
     private IngestJob() {}
 
     /**
-     * Lists and resolves the files under {@code input} (a folder tree, or a CSV manifest); the caller persists
-     * or consumes the outcomes.
-     *
-     * @param forDataset ingest's full work: masks merged, the dataset's PNG and the perceptual hash; without it
-     *                   (scoring, evaluation) masks are skipped unread and only the decoded image is made
+     * Lists and resolves every file under {@code input} (a folder tree, or a CSV manifest) for the dataset: masks
+     * merged into their images, the dataset's PNG and the perceptual hash made. The caller persists the outcomes.
      */
-    public static JavaRDD<IngestRules.Outcome> outcomes(SparkSession spark, String input, BusiConfig config,
-                                                        boolean requireLabel, boolean forDataset) {
-        return outcomes(spark, input, config, requireLabel, forDataset, ImageSources.PathFilter.ALL);
+    static JavaRDD<IngestRules.Outcome> forDataset(SparkSession spark, String input, BusiConfig config) {
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        List<String> classes = config.model().classes();
+        JavaPairRDD<String, IngestRules.SourceRef> refs = ManifestSource.isManifest(input)
+                ? ManifestSource.refs(spark, input, config)
+                : FileListing.list(jsc, input).mapToPair(f -> folderRef(f, classes, true));
+        return resolveGroups(jsc, refs, config, true, true);
     }
 
     /**
-     * As above, reading only the files whose path {@code keep} accepts; the others are dropped unread. Masks are
-     * read with their image only for the dataset, so a selection is for scoring and evaluation.
+     * For scoring and evaluation: the files under {@code input} whose path {@code keep} accepts (the others are
+     * dropped unread), each decoded to its image; masks are skipped unread.
      */
-    static JavaRDD<IngestRules.Outcome> outcomes(SparkSession spark, String input, BusiConfig config,
-                                                 boolean requireLabel, boolean forDataset,
-                                                 ImageSources.PathFilter keep) {
-        if (forDataset && keep != ImageSources.PathFilter.ALL) {
-            throw new IllegalArgumentException("A dataset reads every file: its masks belong to its images");
+    static JavaRDD<IngestRules.Outcome> forPrediction(SparkSession spark, String input, BusiConfig config,
+                                                      boolean requireLabel, ImageSources.PathFilter keep) {
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        if (ManifestSource.isManifest(input)) {
+            return resolveGroups(jsc, ManifestSource.refs(spark, input, config).filter(ref -> keep.keep(ref._2().path())),
+                    config, requireLabel, false);
         }
+        // Every file stands alone: no grouping, no shuffle.
         List<String> classes = config.model().classes();
         BusiConfig.Ingest settings = config.ingest();
-        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         SerializableConfiguration conf = new SerializableConfiguration(jsc.hadoopConfiguration());
-        int slices = Math.max(1, jsc.defaultParallelism() * 4);
-        boolean manifest = ManifestSource.isManifest(input);
-        if (!forDataset && !manifest) {
-            // Masks are skipped unread, so every file stands alone: no grouping, no shuffle.
-            return FileListing.listOnDriver(jsc, input, slices).filter(f -> keep.keep(f[0])).flatMap(f -> {
-                IngestRules.SourceRef ref = folderRef(f, classes, false)._2();
-                return IngestRules.resolve(List.of(ref.read(conf.value(), settings.maxFileBytes())), settings,
-                        requireLabel, false).iterator();
-            });
-        }
-        JavaPairRDD<String, IngestRules.SourceRef> refs = manifest ? ManifestSource.refs(spark, input, config)
-                : FileListing.list(jsc, input).mapToPair(f -> folderRef(f, classes, forDataset));
-        if (keep != ImageSources.PathFilter.ALL) {
-            refs = refs.filter(ref -> keep.keep(ref._2().path()));
-        }
-        // Only paths are shuffled to bring an image and its masks together; bytes are read after.
-        return refs.groupByKey(slices).flatMap(group -> {
+        return FileListing.listOnDriver(jsc, input, slices(jsc)).filter(f -> keep.keep(f[0])).flatMap(f -> {
+            IngestRules.SourceRef ref = folderRef(f, classes, false)._2();
+            return IngestRules.resolve(List.of(ref.read(conf.value(), settings.maxFileBytes())), settings,
+                    requireLabel, false).iterator();
+        });
+    }
+
+    private static int slices(JavaSparkContext jsc) {
+        return Math.max(1, jsc.defaultParallelism() * 4);
+    }
+
+    /** Only paths are shuffled to bring an image and its masks together; bytes are read after. */
+    private static JavaRDD<IngestRules.Outcome> resolveGroups(JavaSparkContext jsc,
+                                                              JavaPairRDD<String, IngestRules.SourceRef> refs,
+                                                              BusiConfig config, boolean requireLabel,
+                                                              boolean forDataset) {
+        BusiConfig.Ingest settings = config.ingest();
+        SerializableConfiguration conf = new SerializableConfiguration(jsc.hadoopConfiguration());
+        return refs.groupByKey(slices(jsc)).flatMap(group -> {
             List<IngestRules.SourceFile> parts = new ArrayList<>();
             group._2().forEach(ref -> parts.add(ref.read(conf.value(), settings.maxFileBytes())));
             return IngestRules.resolve(parts, settings, requireLabel, forDataset).iterator();
@@ -109,7 +113,7 @@ public final class IngestJob {
         String runId = RUN_ID.format(Instant.now()) + "-" + UUID.randomUUID().toString().substring(0, 6);
         String imagesDir = Storage.child(output, ImageTable.IMAGES_DIR);
         progress.stage("listing and decoding " + Storage.normalize(input));
-        JavaRDD<IngestRules.Outcome> outcomes = outcomes(spark, input, config, true, true)
+        JavaRDD<IngestRules.Outcome> outcomes = forDataset(spark, input, config)
                 .map(IngestRules.Outcome::withoutPixels)
                 .persist(StorageLevel.MEMORY_AND_DISK());
         try {

@@ -74,16 +74,17 @@ public final class Predictor {
     }
 
     /**
-     * Offers a network the driver has already restored from {@code modelZip}: with a local master the tasks run
-     * in the driver's JVM and copy it instead of restoring the zip again; on a cluster it is never used.
+     * Broadcasts a model's zip for {@link #withModel}. The network the driver has already restored from it is
+     * offered too: with a local master the tasks run in the driver's JVM and copy it instead of restoring the zip
+     * again; on a cluster it is never used.
      */
-    public static void share(Broadcast<byte[]> modelZip, ComputationGraph restored) {
-        Pool pool = pool(modelZip.id());
+    public static Broadcast<byte[]> broadcast(JavaSparkContext jsc, byte[] modelZip, ComputationGraph restored) {
+        Broadcast<byte[]> zip = jsc.broadcast(modelZip);
+        Pool pool = pool(zip.id());
         synchronized (pool) {
-            if (pool.template == null) {
-                pool.template = restored;
-            }
+            pool.template = restored;
         }
+        return zip;
     }
 
     /**

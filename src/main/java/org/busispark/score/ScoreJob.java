@@ -90,8 +90,7 @@ public final class ScoreJob {
         BusiConfig.Score settings = config.score();
         progress.stage("model " + name + " version " + version + " (" + loaded.dir() + ") on " + input
                 + (settings.flipAverage() ? ", averaged with the mirror image" : ""));
-        Broadcast<byte[]> zip = jsc.broadcast(loaded.zip());
-        Predictor.share(zip, loaded.model().graph());
+        Broadcast<byte[]> zip = Predictor.broadcast(jsc, loaded.zip(), loaded.model().graph());
         Broadcast<Set<String>> done = jsc.broadcast(scoredBefore(spark, storage, partition));
         try {
             // One pass: each task reads, decodes, predicts and writes its rows, and sends back only counts and
@@ -156,10 +155,13 @@ public final class ScoreJob {
                 Comparator.comparing(Candidate::malignant).reversed().thenComparing(Candidate::sourcePath);
     }
 
-    /** What a task did: the file it wrote (if any), its counts, and its most malignant images, best first. */
+    /**
+     * What a task did: the file it wrote (if any), its counts, and its most malignant images, best first (each task
+     * sends at most the overlay count; the driver keeps the overall top ones).
+     */
     record Tally(List<String> files, long seen, long scored, long errors, long skipped, long already,
-                 List<Candidate> top, int keepTop) implements Serializable {
-        static final Tally NONE = new Tally(List.of(), 0, 0, 0, 0, 0, List.of(), 0);
+                 List<Candidate> top) implements Serializable {
+        static final Tally NONE = new Tally(List.of(), 0, 0, 0, 0, 0, List.of());
 
         Tally plus(Tally o) {
             List<String> f = new ArrayList<>(files);
@@ -168,8 +170,7 @@ public final class ScoreJob {
             t.addAll(o.top);
             t.sort(Candidate.MOST_MALIGNANT);
             return new Tally(f, seen + o.seen, scored + o.scored, errors + o.errors, skipped + o.skipped,
-                    already + o.already, List.copyOf(t.subList(0, Math.min(Math.max(keepTop, o.keepTop), t.size()))),
-                    Math.max(keepTop, o.keepTop));
+                    already + o.already, List.copyOf(t));
         }
     }
 
@@ -220,7 +221,7 @@ public final class ScoreJob {
                 List<Candidate> best = new ArrayList<>(top);
                 best.sort(Candidate.MOST_MALIGNANT);
                 List<String> files = out.file() == null ? List.of() : List.of(out.file());
-                return List.of(new Tally(files, seen, scored, errors, skipped, already, best, keepTop));
+                return List.of(new Tally(files, seen, scored, errors, skipped, already, best));
             }
         }
     }
