@@ -1,5 +1,6 @@
 package org.busispark.train;
 
+import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
@@ -118,6 +119,10 @@ public final class TrainJob {
                     .rngSeed(trainCfg.seed())
                     .build();
             SparkComputationGraph sparkGraph = new SparkComputationGraph(jsc, graph, master);
+            int roundSize = (trainCfg.workers() == 0 ? jsc.defaultParallelism() : trainCfg.workers())
+                    * trainCfg.batchSizePerWorker() * trainCfg.averagingFrequency();
+            // Row indices follow the cached rows' fixed order (Parquet files, then rows), so rounds are reproducible.
+            JavaPairRDD<TrainingExamples.Row, Long> indexedTrainRows = trainRows.zipWithIndex();
             TrainingExamples examples = new TrainingExamples(new Augmenter(config.augment(), modelCfg.inputSize()),
                     pre, norm, modelCfg.numClasses(), trainCfg.seed());
 
@@ -150,10 +155,19 @@ public final class TrainJob {
                 // stay at its epoch-0 value on every worker (it did: the first warm-up rate for the whole run).
                 double learningRate = LearningRates.at(trainCfg, epoch - 1);
                 sparkGraph.getNetwork().setLearningRate(learningRate);
-                JavaRDD<DataSet> batch = trainRows.mapPartitions(rows -> examples.epoch(rows, ep));
-                sparkGraph.fit(batch);
+                // One averaging round per fit: dl4j-spark's own cutting of a whole epoch reads every example once
+                // per round (EpochSplits).
+                EpochSplits splits = new EpochSplits(Math.toIntExact(trainCount), roundSize, trainCfg.seed(), epoch);
+                JavaRDD<TrainingExamples.Row> byRound = splits.byRound(indexedTrainRows);
+                double lossSum = 0;
+                for (int round = 0; round < splits.rounds(); round++) {
+                    // dl4j-spark counts every fit as an epoch; the saved model's count must stay the epoch's.
+                    sparkGraph.getNetwork().getConfiguration().setEpochCount(epoch - 1);
+                    sparkGraph.fit(EpochSplits.round(byRound, round).mapPartitions(rows -> examples.epoch(rows, ep)));
+                    lossSum += sparkGraph.getScore() * splits.size(round);
+                }
                 double trainSeconds = (System.nanoTime() - start) / 1e9;
-                double trainLoss = sparkGraph.getScore();
+                double trainLoss = lossSum / trainCount;
                 ComputationGraph net = sparkGraph.getNetwork();
 
                 Metrics val = validationCount == 0 ? null : evaluate(jsc, validation, net, pre, norm, modelCfg.classes());

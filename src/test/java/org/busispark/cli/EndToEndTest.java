@@ -98,6 +98,10 @@ class EndToEndTest {
         assertEquals(2, last.get("epoch").asInt());
         assertTrue(last.get("trainAccuracy").asDouble() >= 0 && last.get("trainAccuracy").asDouble() <= 1);
         assertTrue(last.get("learningRate").asDouble() > 0);
+        // Each epoch is fitted in several averaging rounds (43 training images, rounds of 2 x 8 x 2), and
+        // dl4j-spark counts every fit as an epoch: the schedule's count must still be the epoch's.
+        var graph = org.busispark.model.TrainedModel.fromZip(Files.readAllBytes(out.resolve("model/model.zip")), false);
+        assertEquals(card.get("bestEpoch").asInt(), graph.getConfiguration().getEpochCount());
     }
 
     @Test
