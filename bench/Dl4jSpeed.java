@@ -5,6 +5,7 @@ import org.apache.spark.storage.StorageLevel;
 import org.busispark.config.BusiConfig;
 import org.busispark.config.ConfigLoader;
 import org.busispark.config.Nd4jRuntime;
+import org.busispark.model.InferenceGraph;
 import org.busispark.model.ResNetBuilder;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.spark.api.RDDTrainingApproach;
@@ -23,6 +24,7 @@ import java.util.Map;
 /**
  * DL4J side of bench/train-speed.sh: the product's ResNet (ResNetBuilder) on random 1-channel images, Adam,
  * timed after warm-up. Modes: fit (plain single-JVM ComputationGraph.fit), infer (output in inference mode),
+ * infer-folded (the same with batch norm folded into the convolutions, as busi score runs it),
  * spark-fit (the same fit through Spark local[N] and dl4j-spark's ParameterAveragingTrainingMaster, as busi train
  * runs it). Usage: java -cp CLASSPATH bench/Dl4jSpeed.java MODE ARCH SIZE BATCH BATCHES [WORKERS]
  */
@@ -52,8 +54,12 @@ public class Dl4jSpeed {
         double seconds = switch (mode) {
             case "fit" -> time(() -> data.forEach(graph::fit));
             case "infer" -> time(() -> data.forEach(d -> graph.outputSingle(false, d.getFeatures()).close()));
+            case "infer-folded" -> {
+                ComputationGraph folded = InferenceGraph.foldBatchNorm(graph);
+                yield time(() -> data.forEach(d -> folded.outputSingle(false, d.getFeatures()).close()));
+            }
             case "spark-fit" -> sparkFit(graph, data, config.train(), workers);
-            default -> throw new IllegalArgumentException("mode: fit | infer | spark-fit");
+            default -> throw new IllegalArgumentException("mode: fit | infer | infer-folded | spark-fit");
         };
         System.out.printf("dl4j %s %s %dx%d batch %d: %.2f images/s%n", mode, arch, size, size, batch,
                 batches * batch / seconds);

@@ -33,6 +33,8 @@ measure a dl4j fit
 measure b dl4j spark-fit 2
 measure c torch fit
 measure dl4j-infer dl4j infer
+measure dl4j-infer-folded dl4j infer-folded
 measure torch-infer torch infer
 awk -v a="${speed[a]}" -v b="${speed[b]}" -v c="${speed[c]}" -v di="${speed[dl4j-infer]}" -v ti="${speed[torch-infer]}" \
-    'BEGIN { printf "ratios: b/a %.2f, a/c %.2f, inference DL4J/PyTorch %.2f\n", b / a, a / c, di / ti }'
+    -v df="${speed[dl4j-infer-folded]}" \
+    'BEGIN { printf "ratios: b/a %.2f, a/c %.2f, inference DL4J/PyTorch %.2f (batch norm folded: %.2f)\n", b / a, a / c, di / ti, df / ti }'

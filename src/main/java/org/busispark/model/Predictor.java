@@ -33,7 +33,10 @@ public final class Predictor {
 
     private Predictor() {}
 
-    /** One model's restored network (copied, never run) and the idle copies that tasks run. */
+    /**
+     * One model's restored network, its batch norms folded (copied, never run), and the idle copies that tasks
+     * run.
+     */
     private static final class Pool {
         private final ConcurrentLinkedQueue<ComputationGraph> idle = new ConcurrentLinkedQueue<>();
         private ComputationGraph template;
@@ -46,7 +49,7 @@ public final class Predictor {
             }
             synchronized (this) {
                 if (template == null) {
-                    template = TrainedModel.fromZip(zip, false);
+                    template = InferenceGraph.foldBatchNorm(TrainedModel.fromZip(zip, false));
                 }
                 return copyOf(template);
             }
@@ -82,7 +85,7 @@ public final class Predictor {
         Broadcast<byte[]> zip = jsc.broadcast(modelZip);
         Pool pool = pool(zip.id());
         synchronized (pool) {
-            pool.template = restored;
+            pool.template = InferenceGraph.foldBatchNorm(restored);
         }
         return zip;
     }
