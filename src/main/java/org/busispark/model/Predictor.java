@@ -1,5 +1,6 @@
 package org.busispark.model;
 
+import org.apache.spark.SparkEnv;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -39,7 +40,12 @@ public final class Predictor {
      */
     private static final class Pool {
         private final ConcurrentLinkedQueue<ComputationGraph> idle = new ConcurrentLinkedQueue<>();
+        private final SparkEnv env;
         private ComputationGraph template;
+
+        Pool(SparkEnv env) {
+            this.env = env;
+        }
 
         /** An idle copy, or a new one: copying a restored network takes a fraction of restoring the zip. */
         ComputationGraph take(byte[] zip) {
@@ -66,12 +72,18 @@ public final class Predictor {
         return copy;
     }
 
+    /**
+     * The pool of broadcast {@code id} in this JVM's current Spark environment. Broadcast ids restart with every
+     * SparkContext, so a JVM that ran an earlier one (a notebook that restarted its context, a test suite) may hold
+     * a pool under the same id holding another model: pools of another environment are replaced.
+     */
     private static Pool pool(long id) {
+        SparkEnv env = SparkEnv.get();
         Pool pool = POOLS.get(id);
-        if (pool == null) {
-            // Evicted outside computeIfAbsent: its mapping function must not change other entries of the map.
-            POOLS.keySet().removeIf(older -> older < id);
-            pool = POOLS.computeIfAbsent(id, k -> new Pool());
+        if (pool == null || pool.env != env) {
+            // Evicted outside compute: its mapping function must not change other entries of the map.
+            POOLS.entrySet().removeIf(e -> e.getKey() < id || e.getValue().env != env);
+            pool = POOLS.compute(id, (k, old) -> old != null && old.env == env ? old : new Pool(env));
         }
         return pool;
     }

@@ -98,11 +98,13 @@ class DriverKillTest {
             assertTrue(Double.isFinite(resumedLoss) && resumedLoss > 0, "train loss " + resumedLoss);
             assertEquals(referenceLoss, resumedLoss, 1e-3 * referenceLoss, "train loss of epoch " + (e + 1)
                     + ", resumed against uninterrupted");
-            // Validation loss rather than macro-F1: after three epochs on a few images many predictions are near
-            // ties, and float noise between runs (parallel reductions) can flip an argmax without moving a loss.
+            // Validation runs on pooled networks: both runs share this JVM, and a pool left by the first run's
+            // Spark context under the same broadcast id once scored the second run's epoch with the wrong model.
             double referenceValLoss = uninterrupted.get(e).validationLoss();
             assertEquals(referenceValLoss, history.get(e).validationLoss(), 1e-3 * referenceValLoss,
                     "validation loss of epoch " + (e + 1));
+            assertEquals(uninterrupted.get(e).validationMacroF1(), history.get(e).validationMacroF1(), 1e-3,
+                    "validation macro-F1 of epoch " + (e + 1));
         }
     }
 
