@@ -11,6 +11,7 @@ public final class SparkSessions {
     private static final String EXECUTOR_JAVA_OPTIONS = "spark.executor.extraJavaOptions";
     private static final String HADOOP_PREFIX = "spark.hadoop.";
     static final String PARQUET_BATCH_ROWS = "spark.sql.parquet.columnarReaderBatchSize";
+    static final String MAX_PARTITION_BYTES = "spark.sql.files.maxPartitionBytes";
 
     private SparkSessions() {}
 
@@ -41,6 +42,10 @@ public final class SparkSessions {
         // table that is one contiguous allocation of up to 500 MB per task, growing with the files' row counts
         // (an 8-fold BUSI set failed in a 1.5 GB heap). 64 rows keep it near 8 MB.
         conf.setIfMissing(PARQUET_BATCH_ROWS, "64");
+        // Read partitions of at most 32 MB (Spark's default is 128 MB): a training task caches a whole partition
+        // of PNG rows, so partitions must stay the same size however large the dataset (the image table's row
+        // groups are 16 MB, ParquetFiles.ROW_GROUP_BYTES, so files split that finely).
+        conf.setIfMissing(MAX_PARTITION_BYTES, String.valueOf(32 << 20));
         for (Map.Entry<String, String> e : settings.properties().entrySet()) {
             conf.setIfMissing(e.getKey(), e.getValue());
         }

@@ -23,6 +23,13 @@ import java.util.Locale;
  * that succeeded.
  */
 public final class ParquetFiles {
+    /**
+     * Row groups of at most 16 MB: a row group is what a reader holds at once and the smallest piece Spark can
+     * split a file into, so with PNG blobs in every row, Parquet's default of 128 MB made the training job's
+     * partitions (and what a task holds while caching one) grow with the dataset's files.
+     */
+    public static final int ROW_GROUP_BYTES = 16 << 20;
+
     private ParquetFiles() {}
 
     /** A writer for a new file; {@code compressed} false for columns that are compressed already (PNG bytes). */
@@ -31,6 +38,10 @@ public final class ParquetFiles {
             return ExampleParquetWriter.builder(HadoopOutputFile.fromPath(file, hadoop))
                     .withType(schema)
                     .withConf(hadoop)
+                    .withRowGroupSize(ROW_GROUP_BYTES)
+                    // Parquet measures a row group only after 100 rows by default: 13 MB of BUSI PNGs, 100 MB of
+                    // larger images. Checked from the first row, blob row groups close near their size.
+                    .withMinRowCountForPageSizeCheck(1)
                     .withCompressionCodec(compressed ? CompressionCodecName.SNAPPY : CompressionCodecName.UNCOMPRESSED)
                     .build();
         } catch (IOException e) {

@@ -69,16 +69,19 @@ public final class TrainJob {
         Dataset<Row> trainRowsDf = ImageSources.ingested(spark, data, Splits.TRAIN);
         // Masks are decoded once, to their lesion's box, and only when the augmentation uses them.
         boolean lesions = config.augment().lesionCrop() > 0;
+        // Rows are cached on local disk only: they are read a few times per epoch, sequentially, and kept on the
+        // heap they took Spark's storage share in proportion to the dataset (an eight-fold BUSI set failed in a
+        // 1 GB heap that trains the plain folder; docs/benchmarks.md, training memory).
         JavaRDD<TrainingExamples.Row> trainRows = trainRowsDf
                 .select(ImageTable.IMAGE_ID, ImageTable.LABEL_INDEX, ImageTable.IMAGE, ImageTable.MASK).javaRDD()
                 .map(r -> new TrainingExamples.Row(r.getString(0), r.getInt(1), (byte[]) r.get(2),
                         lesions && !r.isNullAt(3) ? LesionBox.of(ImageCodec.decodePng((byte[]) r.get(3))) : null))
-                .persist(StorageLevel.MEMORY_AND_DISK_SER());
+                .persist(StorageLevel.DISK_ONLY());
         // Validation images are cached as their PNG bytes, a third of their pixels' size, and decoded per epoch.
         JavaRDD<TrainingExamples.Row> validationRows = ImageSources.ingested(spark, data, Splits.VALIDATION)
                 .select(ImageTable.IMAGE_ID, ImageTable.LABEL_INDEX, ImageTable.IMAGE).javaRDD()
                 .map(r -> new TrainingExamples.Row(r.getString(0), r.getInt(1), (byte[]) r.get(2), null))
-                .persist(StorageLevel.MEMORY_AND_DISK_SER());
+                .persist(StorageLevel.DISK_ONLY());
         JavaRDD<ImageInput> validation = validationRows.map(TrainJob::plain);
         // Train accuracy is measured on the unaugmented images, decoded from the already cached training rows.
         JavaRDD<ImageInput> trainPlain = trainRows.map(TrainJob::plain);
