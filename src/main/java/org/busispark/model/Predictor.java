@@ -95,9 +95,11 @@ public final class Predictor {
      */
     public static Broadcast<byte[]> broadcast(JavaSparkContext jsc, byte[] modelZip, ComputationGraph restored) {
         Broadcast<byte[]> zip = jsc.broadcast(modelZip);
-        Pool pool = pool(zip.id());
-        synchronized (pool) {
-            pool.template = InferenceGraph.foldBatchNorm(restored);
+        if (jsc.isLocal()) {
+            Pool pool = pool(zip.id());
+            synchronized (pool) {
+                pool.template = InferenceGraph.foldBatchNorm(restored);
+            }
         }
         return zip;
     }
