@@ -110,15 +110,13 @@ public final class Predictor {
      */
     public static JavaRDD<Prediction> predict(JavaRDD<ImageInput> images, Broadcast<byte[]> modelZip, ModelCard card,
                                               boolean flipAverage) {
-        Preprocessor pre = new Preprocessor(card.inputSize(), card.channels());
-        Normalization norm = card.normalization();
-        return withModel(images, modelZip, (graph, it) -> predictPartition(graph, it, pre, norm, flipAverage));
+        return predict(images, modelZip, new Preprocessor(card.inputSize(), card.channels()), card.normalization(),
+                flipAverage);
     }
 
-    public static JavaRDD<Prediction> predict(JavaSparkContext jsc, JavaRDD<ImageInput> images, byte[] modelZip,
-                                              Preprocessor pre, Normalization norm) {
-        Broadcast<byte[]> zip = jsc.broadcast(modelZip);
-        return withModel(images, zip, (graph, it) -> predictPartition(graph, it, pre, norm, false));
+    public static JavaRDD<Prediction> predict(JavaRDD<ImageInput> images, Broadcast<byte[]> modelZip, Preprocessor pre,
+                                              Normalization norm, boolean flipAverage) {
+        return withModel(images, modelZip, (graph, it) -> predictPartition(graph, it, pre, norm, flipAverage));
     }
 
     /** What runs on each partition with a restored network of its own. */

@@ -3,6 +3,7 @@ package org.busispark.train;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -173,8 +174,17 @@ public final class TrainJob {
                 double trainLoss = lossSum / trainCount;
                 ComputationGraph net = sparkGraph.getNetwork();
 
-                Metrics val = validationCount == 0 ? null : evaluate(jsc, validation, net, pre, norm, modelCfg.classes());
-                double trainAccuracy = evaluate(jsc, trainPlain, net, pre, norm, modelCfg.classes()).accuracy();
+                // One broadcast for both passes; with a local master the tasks copy this network instead of
+                // restoring the zip (a restore took longer than the validation pass itself).
+                Broadcast<byte[]> zip = Predictor.broadcast(jsc, TrainedModel.toZip(net, false), net);
+                Metrics val;
+                double trainAccuracy;
+                try {
+                    val = validationCount == 0 ? null : evaluate(validation, zip, pre, norm, modelCfg.classes());
+                    trainAccuracy = evaluate(trainPlain, zip, pre, norm, modelCfg.classes()).accuracy();
+                } finally {
+                    zip.destroy(false);
+                }
                 double seconds = (System.nanoTime() - start) / 1e9;
                 EpochRecord rec = new EpochRecord(epoch, trainLoss, trainAccuracy, val == null ? Double.NaN : val.averageLoss(),
                         val == null ? Double.NaN : val.accuracy(), val == null ? Double.NaN : val.macroF1(),
@@ -239,10 +249,10 @@ public final class TrainJob {
         return w;
     }
 
-    private static Metrics evaluate(JavaSparkContext jsc, JavaRDD<ImageInput> inputs, ComputationGraph net,
-                                    Preprocessor pre, Normalization norm, List<String> classes) {
+    private static Metrics evaluate(JavaRDD<ImageInput> inputs, Broadcast<byte[]> zip, Preprocessor pre,
+                                    Normalization norm, List<String> classes) {
         int k = classes.size();
-        MetricsAccumulator acc = Predictor.predict(jsc, inputs, TrainedModel.toZip(net, false), pre, norm)
+        MetricsAccumulator acc = Predictor.predict(inputs, zip, pre, norm, false)
                 .treeAggregate(new MetricsAccumulator(k), MetricsAccumulator::add, MetricsAccumulator::merge);
         return Metrics.from(acc, classes);
     }
