@@ -152,8 +152,6 @@ public final class TrainJob {
             for (int epoch = first; epoch <= trainCfg.epochs(); epoch++) {
                 long start = System.nanoTime();
                 final int ep = epoch;
-                // The count is kept for the saved model and checkpoints; workers do not see it (below).
-                sparkGraph.getNetwork().getConfiguration().setEpochCount(epoch - 1);
                 // The epoch's rate is set as a fixed rate: dl4j-spark's workers train on a clone of the configuration,
                 // and ComputationGraphConfiguration.clone() drops the epoch count, so an epoch-keyed schedule would
                 // stay at its epoch-0 value on every worker (it did: the first warm-up rate for the whole run).
@@ -165,7 +163,8 @@ public final class TrainJob {
                 JavaRDD<TrainingExamples.Row> byRound = splits.byRound(indexedTrainRows);
                 double lossSum = 0;
                 for (int round = 0; round < splits.rounds(); round++) {
-                    // dl4j-spark counts every fit as an epoch; the saved model's count must stay the epoch's.
+                    // Kept for the saved model and checkpoints (workers do not see it); dl4j-spark counts every fit
+                    // as an epoch, so it is set again before each round.
                     sparkGraph.getNetwork().getConfiguration().setEpochCount(epoch - 1);
                     sparkGraph.fit(EpochSplits.round(byRound, round).mapPartitions(rows -> examples.epoch(rows, ep)));
                     lossSum += sparkGraph.getScore() * splits.size(round);
