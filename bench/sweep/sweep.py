@@ -64,6 +64,10 @@ BASE = dict(
     aux_seg=0.0,      # weight of the auxiliary segmentation loss (BCE + dice on the union mask), 0 = off
     mixup=0.0,        # mixup alpha, 0 = off
     smoothing=0.0,    # label smoothing
+    ssl_epochs=0,     # SimCLR pre-training epochs on the TRAIN split's images (labels unused) before the recipe, 0 = off
+    ssl_batch=64, ssl_lr=2e-3, ssl_temp=0.2,
+    # SimCLR's views are stronger than the supervised augmentation
+    ssl_aug=dict(crop=(0.3, 1.0), rot=20.0, contrast=0.4, bright=0.2, blur_p=0.5, erase_p=0.25),
 )
 CONFIGS = [  # (name, overrides of BASE)
     ("baseline", {}),
@@ -85,6 +89,11 @@ CONFIGS = [  # (name, overrides of BASE)
     ("light-150", dict(crop=(0.85, 1.0), blur_p=0.0, erase_p=0.0, epochs=150)),
     ("kitchen-sink-light", dict(width=1.0, size=160, epochs=200, aux_seg=0.5, smoothing=0.1,
                                 crop=(0.85, 1.0), blur_p=0.0, erase_p=0.0)),
+    # Round 3 (--seeds 5): self-supervised pre-training (SimCLR, NT-Xent) on the train split's images first.
+    ("ssl-200", dict(ssl_epochs=200)),
+    ("ssl-600", dict(ssl_epochs=600)),
+    ("ssl-200-light", dict(ssl_epochs=200, crop=(0.85, 1.0), blur_p=0.0, erase_p=0.0)),
+    ("kitchen-sink-ssl", dict(width=1.0, size=160, epochs=200, aux_seg=0.5, smoothing=0.1, ssl_epochs=200)),
 ]
 CLASSES = ("benign", "malignant", "normal")
 BLOCKS = {"resnet18": (2, 2, 2, 2), "resnet34": (3, 4, 6, 3)}
@@ -97,6 +106,8 @@ def resolve_config(name, overrides, epochs_scale):
     cfg["name"] = name
     cfg["epochs_full"] = cfg["epochs"]
     cfg["epochs"] = max(1, int(round(cfg["epochs"] * epochs_scale)))
+    if cfg["ssl_epochs"]:
+        cfg["ssl_epochs"] = max(1, int(round(cfg["ssl_epochs"] * epochs_scale)))
     return cfg
 
 
@@ -105,7 +116,8 @@ def cost(cfg, n_train=469):
     steps = cfg["epochs"] * math.ceil(n_train / cfg["batch"])
     arch = 1.8 if cfg["arch"] == "resnet34" else 1.0
     compute = cfg["width"] ** 2 * (cfg["size"] / 128) ** 2 * cfg["batch"] / 16
-    return steps * arch * (0.7 + 0.3 * compute) * (1.15 if cfg["aux_seg"] else 1.0)
+    ssl = cfg["ssl_epochs"] * (n_train // cfg["ssl_batch"]) * 2 * cfg["ssl_batch"] / 16  # two views per image
+    return (steps + ssl) * arch * (0.7 + 0.3 * compute) * (1.15 if cfg["aux_seg"] else 1.0)
 
 
 def lr_at(cfg, epoch):
@@ -195,6 +207,7 @@ def build_torch_parts():
                     cin = widths[s]
                 stages.append(nn.Sequential(*blocks))
             self.stages = nn.ModuleList(stages)
+            self.feat_dim = cin
             self.fc = nn.Conv2d(G * cin, G * classes, 1, groups=G)
             self.aux = aux_seg
             if aux_seg:
@@ -204,12 +217,17 @@ def build_torch_parts():
                 self.seg_conv = nn.Conv2d(G * seg_dim, G * seg_dim, 3, padding=1, groups=G)
                 self.seg_out = nn.Conv2d(G * seg_dim, G, 1, groups=G)
 
-        def forward(self, x, seg=False):
+        def trunk(self, x):
             x = self.pool(F.relu(self.stem(x)))
             feats = []
             for stage in self.stages:
                 x = stage(x)
                 feats.append(x)
+            return feats
+
+        def forward(self, x, seg=False):
+            feats = self.trunk(x)
+            x = feats[-1]
             logits = self.fc(x.mean((2, 3), keepdim=True)).flatten(1).view(x.shape[0], self.G, self.classes)
             if not (seg and self.aux):
                 return logits, None
@@ -354,6 +372,65 @@ def build_torch_parts():
 
 
 # ----------------------------------------------------------------------------------------------------------------
+# Self-supervised pre-training: SimCLR (Chen et al. 2020) with the NT-Xent loss, per seed group, on the train
+# split's images only (labels unused), so the test split stays unseen. The projection head is thrown away after.
+def ssl_pretrain(torch, nn, F, AdaBelief, aug_params, augment, net, cfg, seeds, img, msk, tr, norm, fmt, autocast,
+                 dev, report):
+    G, S, B = len(seeds), img.shape[-1], cfg["ssl_batch"]
+    n_tr = len(tr)
+    steps = n_tr // B  # full batches only: every image needs in-batch negatives
+    C, D = net.feat_dim, 64
+    torch.manual_seed(seeds[0])
+    head = nn.Sequential(nn.Conv2d(G * C, G * 256, 1, groups=G), nn.ReLU(),
+                         nn.Conv2d(G * 256, G * D, 1, groups=G)).to(dev)
+    params = list(net.parameters()) + list(head.parameters())
+    opt = AdaBelief([dict(params=[p for p in params if p.ndim == 4], weight_decay=cfg["wd"]),
+                     dict(params=[p for p in params if p.ndim != 4], weight_decay=0.0)], lr=cfg["ssl_lr"])
+    aug_cfg = dict(cfg)
+    aug_cfg.update(cfg["ssl_aug"])
+    sched = dict(lr=cfg["ssl_lr"], epochs=cfg["ssl_epochs"], warmup=10)
+    gens = [torch.Generator().manual_seed(15485863 * s + 5) for s in seeds]
+    tr_dev = tr.to(dev)
+    pos = torch.cat([torch.arange(B, 2 * B), torch.arange(0, B)]).to(dev).repeat(G)  # each view's partner
+    eye = torch.eye(2 * B, dtype=torch.bool, device=dev)
+    net.train()
+    t0 = time.time()
+    for epoch in range(cfg["ssl_epochs"]):
+        for grp in opt.param_groups:
+            grp["lr"] = lr_at(sched, epoch)
+        perms = torch.stack([torch.randperm(n_tr, generator=g) for g in gens]).to(dev)
+        uni = torch.stack([torch.rand(2 * steps * B, 18, generator=g) for g in gens]).to(dev)  # (G, 2*steps*B, 18)
+        P = aug_params(uni.view(-1, 18), aug_cfg, S)
+        P = {k: v.view(G, 2, steps * B, *v.shape[1:]) for k, v in P.items()}
+        total = torch.zeros((), device=dev)
+        for step in range(steps):
+            idx = tr_dev[perms[:, step * B:(step + 1) * B]]  # (G, B)
+            x = img[idx].float().div_(255).view(G * B, 1, S, S)
+            m = msk[idx].float().view(G * B, 1, S, S)
+            views = []
+            for v in range(2):
+                pv = {k: t[:, v, step * B:(step + 1) * B].reshape(G * B, *t.shape[3:]) for k, t in P.items()}
+                xv, _ = augment(x, m, pv)
+                views.append(norm(xv).view(G, B, S, S))
+            xx = torch.cat(views, 1).transpose(0, 1).contiguous(memory_format=fmt)  # (2B, G, S, S)
+            with autocast():
+                f = net.trunk(xx)[-1].mean((2, 3), keepdim=True)
+                z = head(f)
+            z = F.normalize(z.float().view(2 * B, G, D).transpose(0, 1), dim=-1)  # (G, 2B, D)
+            sim = (z @ z.transpose(1, 2)) / cfg["ssl_temp"]
+            sim = sim.masked_fill(eye, float("-inf"))
+            loss = F.cross_entropy(sim.reshape(G * 2 * B, 2 * B), pos) * G  # the sum of the groups' mean losses
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            total += loss.detach() / G
+        every = max(1, cfg["ssl_epochs"] // 5)
+        if (epoch + 1) % every == 0:
+            report(f"ssl ep {epoch + 1}/{cfg['ssl_epochs']} NT-Xent {float(total) / steps:.3f} "
+                   f"({(time.time() - t0) / (epoch + 1):.2f} s/epoch)")
+
+
+# ----------------------------------------------------------------------------------------------------------------
 # One job: a configuration for a list of seeds (one grouped network).
 def run_job(job, data, report):
     torch, nn, F, Net, init_net, AdaBelief, aug_params, augment = data["parts"]
@@ -397,6 +474,9 @@ def run_job(job, data, report):
     opt = AdaBelief([dict(params=decay, weight_decay=cfg["wd"]), dict(params=no_decay, weight_decay=0.0)],
                     lr=cfg["lr"])
     gens = [torch.Generator().manual_seed(7919 * s + 1) for s in seeds]
+    if cfg["ssl_epochs"] > 0:
+        ssl_pretrain(torch, nn, F, AdaBelief, aug_params, augment, net, cfg, seeds, img, msk, tr, norm, fmt,
+                     autocast, dev, lambda line: report(f"{job['label']} {line}"))
     rngs = [np.random.default_rng(104729 * s + 3) for s in seeds]
     B = cfg["batch"]
     steps = math.ceil(n_tr / B)
