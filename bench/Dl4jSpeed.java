@@ -24,7 +24,8 @@ import java.util.Map;
 /**
  * DL4J side of bench/train-speed.sh: the product's ResNet (ResNetBuilder) on random 1-channel images, Adam,
  * timed after warm-up. Modes: fit (plain single-JVM ComputationGraph.fit), infer (output in inference mode),
- * infer-folded (the same with batch norm folded into the convolutions, as busi score runs it),
+ * infer-folded (the same with batch norm folded into the convolutions and channels-last, InferenceGraph.of, as busi
+ * score runs it),
  * spark-fit (the same fit through Spark local[N] and dl4j-spark's ParameterAveragingTrainingMaster, as busi train
  * runs it). Usage: java -cp CLASSPATH bench/Dl4jSpeed.java MODE ARCH SIZE BATCH BATCHES [WORKERS]
  */
@@ -55,8 +56,8 @@ public class Dl4jSpeed {
             case "fit" -> time(() -> data.forEach(graph::fit));
             case "infer" -> time(() -> data.forEach(d -> graph.outputSingle(false, d.getFeatures()).close()));
             case "infer-folded" -> {
-                ComputationGraph folded = InferenceGraph.foldBatchNorm(graph);
-                yield time(() -> data.forEach(d -> folded.outputSingle(false, d.getFeatures()).close()));
+                ComputationGraph folded = InferenceGraph.of(graph);
+                yield time(() -> data.forEach(d -> folded.outputSingle(false, InferenceGraph.input(folded, d.getFeatures())).close()));
             }
             case "spark-fit" -> sparkFit(graph, data, config.train(), workers);
             default -> throw new IllegalArgumentException("mode: fit | infer | infer-folded | spark-fit");

@@ -37,4 +37,4 @@ measure dl4j-infer-folded dl4j infer-folded
 measure torch-infer torch infer
 awk -v a="${speed[a]}" -v b="${speed[b]}" -v c="${speed[c]}" -v di="${speed[dl4j-infer]}" -v ti="${speed[torch-infer]}" \
     -v df="${speed[dl4j-infer-folded]}" \
-    'BEGIN { printf "ratios: b/a %.2f, a/c %.2f, inference DL4J/PyTorch %.2f (batch norm folded: %.2f)\n", b / a, a / c, di / ti, df / ti }'
+    'BEGIN { printf "ratios: b/a %.2f, a/c %.2f, inference DL4J/PyTorch %.2f (as scoring runs it, folded and channels-last: %.2f)\n", b / a, a / c, di / ti, df / ti }'

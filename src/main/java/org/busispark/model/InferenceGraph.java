@@ -1,11 +1,14 @@
 package org.busispark.model;
 
+import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
 import org.deeplearning4j.nn.params.ConvolutionParamInitializer;
@@ -21,16 +24,19 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The network scoring runs: every batch norm that follows a convolution is folded into that convolution's weights
- * and bias, and a ReLU layer that follows it becomes the convolution's own activation. At inference batch norm is
+ * The network scoring runs. Every batch norm that follows a convolution is folded into that convolution's weights
+ * and bias, and a ReLU layer that follows it becomes the convolution's own activation: at inference batch norm is
  * a fixed per-channel affine map, so the outputs are the same up to float rounding, with two fewer passes over
- * each activation tensor per block (ResNet-18: 20 batch-norm and 9 activation layers fewer).
+ * each activation tensor per block (ResNet-18: 20 batch-norm and 9 activation layers fewer). And the network runs
+ * channels-last (NHWC): libnd4j's oneDNN convolutions are faster on it than on NCHW, whose tensors they reorder on
+ * every call (bench/train-speed.sh, about 1.1x). Training keeps NCHW: its backward pass gained nothing from NHWC.
+ * The weights are the same arrays in either layout; only the activations (and so the input) change.
  */
 public final class InferenceGraph {
     private InferenceGraph() {}
 
-    /** A new network with the folds applied; {@code trained} is left as it is. */
-    public static ComputationGraph foldBatchNorm(ComputationGraph trained) {
+    /** A new network with the folds applied, channels-last; {@code trained} is left as it is. */
+    public static ComputationGraph of(ComputationGraph trained) {
         ComputationGraphConfiguration conf = trained.getConfiguration().clone();
         Map<String, GraphVertex> vertices = conf.getVertices();
         Map<String, List<String>> inputs = conf.getVertexInputs();
@@ -54,6 +60,18 @@ public final class InferenceGraph {
         }
         conf.setTopologicalOrder(null);
         conf.setTopologicalOrderStr(null);
+        for (GraphVertex vertex : vertices.values()) {
+            Object layer = layer(vertex);
+            if (layer instanceof ConvolutionLayer c) {
+                c.setCnn2dDataFormat(CNN2DFormat.NHWC);
+            } else if (layer instanceof SubsamplingLayer p) {
+                p.setCnn2dDataFormat(CNN2DFormat.NHWC);
+            } else if (layer instanceof BatchNormalization b) {
+                b.setCnn2DFormat(CNN2DFormat.NHWC);
+            } else if (layer instanceof GlobalPoolingLayer g) {
+                g.setPoolingDimensions(new int[] {1, 2}); // height and width
+            }
+        }
 
         ComputationGraph fused = new ComputationGraph(conf);
         fused.init();
@@ -69,6 +87,26 @@ public final class InferenceGraph {
             }
         }
         return fused;
+    }
+
+    /** Whether {@code graph} takes and makes channels-last (NHWC) activations, as the networks {@link #of} makes do. */
+    public static boolean channelsLast(ComputationGraph graph) {
+        return graph.getConfiguration().getVertices().values().stream()
+                .anyMatch(v -> layer(v) instanceof ConvolutionLayer c && c.getCnn2dDataFormat() == CNN2DFormat.NHWC);
+    }
+
+    /** An NCHW minibatch in {@code graph}'s layout (one channel: the same memory, reshaped). */
+    public static INDArray input(ComputationGraph graph, INDArray nchw) {
+        if (!channelsLast(graph)) {
+            return nchw;
+        }
+        return nchw.size(1) == 1 ? nchw.reshape('c', nchw.size(0), nchw.size(2), nchw.size(3), 1)
+                : nchw.permute(0, 2, 3, 1).dup('c');
+    }
+
+    /** An activation of {@code graph} in NCHW, whatever layout the graph runs. */
+    public static INDArray channelsFirst(ComputationGraph graph, INDArray activation) {
+        return channelsLast(graph) ? activation.permute(0, 3, 1, 2).dup('c') : activation;
     }
 
     /** The convolution {@code bn} reads, when {@code bn} is a batch norm and the convolution feeds nothing else. */

@@ -55,7 +55,7 @@ public final class Predictor {
             }
             synchronized (this) {
                 if (template == null) {
-                    template = InferenceGraph.foldBatchNorm(TrainedModel.fromZip(zip, false));
+                    template = InferenceGraph.of(TrainedModel.fromZip(zip, false));
                 }
                 return copyOf(template);
             }
@@ -98,7 +98,7 @@ public final class Predictor {
         if (jsc.isLocal()) {
             Pool pool = pool(zip.id());
             synchronized (pool) {
-                pool.template = InferenceGraph.foldBatchNorm(restored);
+                pool.template = InferenceGraph.of(restored);
             }
         }
         return zip;
@@ -216,10 +216,11 @@ public final class Predictor {
         return Nd4j.create(flat, pre.inputShape(n), 'c');
     }
 
-    /** Softmax outputs for preprocessed CHW inputs. */
+    /** Softmax outputs for preprocessed CHW inputs, from a network in either layout. */
     public static float[][] output(ComputationGraph graph, float[][] inputs, Preprocessor pre) {
+        // The channels-last view of the features is not closed: a view cannot be; its buffer is the features'.
         try (INDArray features = features(inputs, pre);
-             INDArray out = graph.outputSingle(false, features)) {
+             INDArray out = graph.outputSingle(false, InferenceGraph.input(graph, features))) {
             return out.castTo(DataType.FLOAT).toFloatMatrix();
         }
     }

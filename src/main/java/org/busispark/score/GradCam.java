@@ -2,6 +2,7 @@ package org.busispark.score;
 
 import org.busispark.augment.Preprocessor;
 import org.busispark.ingest.DecodedImage;
+import org.busispark.model.InferenceGraph;
 import org.busispark.model.Prediction;
 import org.busispark.model.Predictor;
 import org.deeplearning4j.nn.api.Layer;
@@ -105,7 +106,7 @@ public final class GradCam {
     /** Maps of {@code targets[i]} for input i; null explains each input's predicted class. */
     Cam[] explain(float[][] inputs, Preprocessor pre, int[] targets) {
         int n = inputs.length;
-        Map<String, INDArray> acts = graph.feedForward(Predictor.features(inputs, pre), false);
+        Map<String, INDArray> acts = graph.feedForward(InferenceGraph.input(graph, Predictor.features(inputs, pre)), false);
         INDArray a = acts.get(features).castTo(DataType.FLOAT);
         float[][] probs = acts.get(output).castTo(DataType.FLOAT).toFloatMatrix();
         int[] target = targets != null ? targets : new int[n];
@@ -123,8 +124,9 @@ public final class GradCam {
         Layer pool = graph.getLayer(pooling);
         LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
         pool.setInput(a, mgr);
-        float[] grad = flat(pool.backpropGradient(dPooled, mgr).getSecond());
+        float[] grad = flat(InferenceGraph.channelsFirst(graph, pool.backpropGradient(dPooled, mgr).getSecond()));
         pool.clear();
+        a = InferenceGraph.channelsFirst(graph, a);
 
         long[] shape = a.shape();
         int k = (int) shape[1];

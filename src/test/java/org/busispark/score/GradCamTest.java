@@ -5,6 +5,7 @@ import org.busispark.augment.Preprocessor;
 import org.busispark.config.ConfigLoader;
 import org.busispark.config.BusiConfig;
 import org.busispark.ingest.DecodedImage;
+import org.busispark.model.InferenceGraph;
 import org.busispark.model.Predictor;
 import org.busispark.model.ResNetBuilder;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -20,6 +21,7 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Random;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -129,6 +131,28 @@ class GradCamTest {
                 assertTrue(Math.abs(expected) > 0.05, "logits differ clearly: " + expected);
                 assertEquals(expected, logit[i][c] - logit[i][0], 1e-3 + 1e-3 * Math.abs(expected));
             }
+        }
+    }
+
+    /** Scoring explains with its channels-last, folded network: the same maps as the trained network's. */
+    @Test
+    void theScoringNetworkGivesTheTrainedNetworksMaps() {
+        ComputationGraph scoring = InferenceGraph.of(graph);
+        assertTrue(InferenceGraph.channelsLast(scoring));
+        String block = ResNetBuilder.lastBlock("resnet18");
+        GradCam.Cam[] expected = new GradCam(graph, block).explain(inputs, PRE, new int[] {1, 2});
+        GradCam.Cam[] actual = new GradCam(scoring, block).explain(inputs, PRE, new int[] {1, 2});
+        for (int i = 0; i < inputs.length; i++) {
+            assertEquals(expected[i].width(), actual[i].width());
+            assertEquals(expected[i].height(), actual[i].height());
+            float scale = 0;
+            for (float v : expected[i].raw()) {
+                scale = Math.max(scale, Math.abs(v));
+            }
+            assertTrue(scale > 1e-3, "a map that is not all zeros: " + scale);
+            // Position by position: a map read in the wrong layout would be scrambled, not just rounded.
+            assertArrayEquals(expected[i].raw(), actual[i].raw(), 1e-4f * scale);
+            assertArrayEquals(expected[i].probabilities(), actual[i].probabilities(), 1e-5f);
         }
     }
 
