@@ -15,6 +15,7 @@ import org.deeplearning4j.nn.params.ConvolutionParamInitializer;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
@@ -73,15 +74,18 @@ public final class InferenceGraph {
             }
         }
 
+        // Every parameter is overwritten below: start from uninitialised memory rather than a random weight init.
+        long count = conf.getVertices().values().stream().mapToLong(v -> v instanceof LayerVertex lv
+                ? lv.getLayerConf().getLayer().initializer().numParams(lv.getLayerConf()) : 0).sum();
         ComputationGraph fused = new ComputationGraph(conf);
-        fused.init();
+        fused.init(Nd4j.createUninitialized(trained.params().dataType(), 1, count), false);
         for (String name : fused.getConfiguration().getVertices().keySet()) {
             if (fused.getLayer(name) == null) {
                 continue;
             }
             String bn = folded.get(name);
             if (bn == null) {
-                trained.getLayer(name).paramTable().forEach((k, v) -> fused.getLayer(name).setParam(k, v));
+                trained.getLayer(name).paramTable().forEach((k, v) -> fused.getLayer(name).getParam(k).assign(v));
             } else {
                 fold(trained, name, bn, fused);
             }
@@ -138,18 +142,17 @@ public final class InferenceGraph {
                 : Transforms.sqrt(flat(p.get(BatchNormalizationParamInitializer.GLOBAL_VAR)).add(bnConf.getEps()));
         INDArray scale = gamma.div(std);
 
+        // Only the per-channel factors are computed in double; the weights are scaled in their own type, in place
+        // in the fused network's parameter views, so folding allocates no copy of them.
         Map<String, INDArray> c = trained.getLayer(conv).paramTable();
-        INDArray w = c.get(ConvolutionParamInitializer.WEIGHT_KEY).castTo(DataType.DOUBLE); // [out, in, kh, kw]
+        var layer = fused.getLayer(conv);
+        INDArray w = layer.getParam(ConvolutionParamInitializer.WEIGHT_KEY); // [out, in, kh, kw]
+        w.assign(c.get(ConvolutionParamInitializer.WEIGHT_KEY));
+        Nd4j.getExecutioner().exec(new BroadcastMulOp(w, scale.castTo(w.dataType()), w, 0));
         INDArray bias = c.containsKey(ConvolutionParamInitializer.BIAS_KEY)
                 ? flat(c.get(ConvolutionParamInitializer.BIAS_KEY)) : Nd4j.zeros(DataType.DOUBLE, mean.length());
-        INDArray wFused = w.mul(scale.reshape(scale.length(), 1, 1, 1));
-        INDArray bFused = bias.sub(mean).mul(scale).add(beta);
-
-        var layer = fused.getLayer(conv);
-        DataType type = layer.getParam(ConvolutionParamInitializer.WEIGHT_KEY).dataType();
-        layer.setParam(ConvolutionParamInitializer.WEIGHT_KEY, wFused.castTo(type));
-        layer.setParam(ConvolutionParamInitializer.BIAS_KEY,
-                bFused.reshape(layer.getParam(ConvolutionParamInitializer.BIAS_KEY).shape()).castTo(type));
+        INDArray b = layer.getParam(ConvolutionParamInitializer.BIAS_KEY);
+        b.assign(bias.sub(mean).mul(scale).add(beta).reshape(b.shape()).castTo(b.dataType()));
     }
 
     /** Removes {@code name}, whose single input is {@code input}, and points its consumers at {@code input}. */
