@@ -39,9 +39,6 @@ public final class IngestJob {
     private static final DateTimeFormatter RUN_ID = DateTimeFormatter.ofPattern("'r'yyyyMMdd'T'HHmmss'Z'")
             .withZone(ZoneOffset.UTC);
 
-    /** Skip reason of a mask file where masks are not used (scoring, evaluation). */
-    public static final String MASK_UNUSED = "mask";
-
     private IngestJob() {}
 
     /**
@@ -101,7 +98,7 @@ public final class IngestJob {
     private static Tuple2<String, IngestRules.SourceRef> folderRef(String[] f, List<String> classes, boolean forDataset) {
         SourceLayout.Entry classified = SourceLayout.classify(f[0], classes);
         SourceLayout.Entry entry = forDataset || classified.kind() != SourceLayout.Kind.MASK ? classified
-                : new SourceLayout.Entry(SourceLayout.Kind.SKIPPED, null, classified.label(), MASK_UNUSED);
+                : new SourceLayout.Entry(SourceLayout.Kind.SKIPPED, null, classified.label(), IngestRules.MASK_UNUSED);
         String key = entry.kind() == SourceLayout.Kind.SKIPPED ? "skipped:" + f[0] : entry.groupKey();
         return new Tuple2<>(key, new IngestRules.SourceRef(f[0], Long.parseLong(f[1]), entry, null, null, null));
     }

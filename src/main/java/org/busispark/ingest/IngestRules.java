@@ -4,7 +4,9 @@ import org.busispark.config.BusiConfig;
 
 import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Turns the files that share a group key (an image and its masks) into outcomes: accepted images with their
@@ -13,6 +15,13 @@ import java.util.List;
  */
 public final class IngestRules {
     public enum Status { ACCEPTED, QUARANTINED, SKIPPED }
+
+    /** Skip reason of a mask stored with its image. */
+    static final String MASK_MERGED = "mask-merged";
+    /** Skip reason of a mask whose image was quarantined: there is no row to store it with. */
+    static final String MASK_OF_REJECTED = "mask-of-rejected-image";
+    /** Skip reason of a mask where masks are not used (scoring, evaluation). */
+    static final String MASK_UNUSED = "mask";
 
     /**
      * One listed file: where it is, what the layout says it is, its bytes (null with a readError), and the
@@ -91,25 +100,28 @@ public final class IngestRules {
                 case IMAGE -> images.add(f);
             }
         }
+        // What each mask became, by path, once an accepted image has looked at it: merged, or why not.
+        Map<String, Outcome> maskOutcomes = new HashMap<>();
         for (SourceFile image : images) {
-            out.add(accept(image, masks, settings, requireLabel, forDataset));
+            out.add(accept(image, masks, settings, requireLabel, forDataset, maskOutcomes));
         }
-        if (images.isEmpty()) {
-            for (SourceFile m : masks) {
+        for (SourceFile m : masks) {
+            Outcome judged = maskOutcomes.get(m.path());
+            if (judged != null) {
+                out.add(judged);
+            } else if (images.isEmpty()) {
                 out.add(Outcome.rejected(Status.QUARANTINED, m, m.entry().label(),
                         Rejection.Reason.MASK_WITHOUT_IMAGE.code(), "no image named like this mask in its folder"));
-            }
-        } else {
-            // Masks were merged into their image's row; they are not separate inputs of the dataset.
-            for (SourceFile m : masks) {
-                out.add(Outcome.rejected(Status.SKIPPED, m, m.entry().label(), "mask-merged", "merged into its image's row"));
+            } else {
+                out.add(Outcome.rejected(Status.SKIPPED, m, m.entry().label(), forDataset ? MASK_OF_REJECTED : MASK_UNUSED,
+                        forDataset ? "its image was quarantined" : "masks are not used here"));
             }
         }
         return out;
     }
 
     private static Outcome accept(SourceFile f, List<SourceFile> masks, BusiConfig.Ingest settings,
-                                  boolean requireLabel, boolean forDataset) {
+                                  boolean requireLabel, boolean forDataset, Map<String, Outcome> maskOutcomes) {
         String label = f.entry().label();
         if (requireLabel && label == null) {
             return Outcome.rejected(Status.QUARANTINED, f, null, Rejection.Reason.UNKNOWN_CLASS.code(),
@@ -126,7 +138,7 @@ public final class IngestRules {
                 return new Outcome(Status.ACCEPTED, f.path(), label, null, null, f.length(), id, shape, image, null,
                         null, 0, f.patientId());
             }
-            byte[] mask = mergeMasks(masks, image, settings);
+            byte[] mask = mergeMasks(masks, image, settings, maskOutcomes);
             byte[] png = ImageCodec.isGray8Png(f.content()) ? f.content()
                     : ImageCodec.encodePng(image.width(), image.height(), image.gray());
             return new Outcome(Status.ACCEPTED, f.path(), label, null, null, f.length(), id, shape, image, png, mask,
@@ -138,25 +150,40 @@ public final class IngestRules {
 
     /**
      * Union (pixel-wise max) of the masks that decode and match the image size; null when there are none. A
-     * single 8-bit gray PNG mask is kept as it is.
+     * single 8-bit gray PNG mask is kept as it is. Each mask's outcome goes to {@code outcomes} (the first image to
+     * judge a mask decides): merged, or quarantined with why it could not be (unreadable, not a decodable image,
+     * another size than its image).
      */
-    private static byte[] mergeMasks(List<SourceFile> masks, DecodedImage image, BusiConfig.Ingest settings) {
+    private static byte[] mergeMasks(List<SourceFile> masks, DecodedImage image, BusiConfig.Ingest settings,
+                                     Map<String, Outcome> outcomes) {
         byte[] merged = null;
         byte[] only = null;
         int used = 0;
         for (SourceFile m : masks) {
-            DecodedImage mask;
+            Outcome rejected = null;
+            DecodedImage mask = null;
             if (m.content() == null) {
+                rejected = Outcome.rejected(Status.QUARANTINED, m, m.entry().label(),
+                        (m.failure() != null ? m.failure() : Rejection.Reason.UNREADABLE).code(), m.readError());
+            } else {
+                try {
+                    mask = ImageCodec.decode(m.content(), 1, settings.maxPixels());
+                } catch (Rejection r) {
+                    rejected = Outcome.rejected(Status.QUARANTINED, m, m.entry().label(), r.reason().code(),
+                            "mask: " + r.detail());
+                }
+            }
+            if (mask != null && (mask.width() != image.width() || mask.height() != image.height())) {
+                rejected = Outcome.rejected(Status.QUARANTINED, m, m.entry().label(),
+                        Rejection.Reason.MASK_SIZE_MISMATCH.code(), String.format("mask %dx%d, image %dx%d",
+                                mask.width(), mask.height(), image.width(), image.height()));
+            }
+            if (rejected != null) {
+                outcomes.putIfAbsent(m.path(), rejected);
                 continue;
             }
-            try {
-                mask = ImageCodec.decode(m.content(), 1, settings.maxPixels());
-            } catch (Rejection r) {
-                continue;
-            }
-            if (mask.width() != image.width() || mask.height() != image.height()) {
-                continue;
-            }
+            outcomes.putIfAbsent(m.path(), Outcome.rejected(Status.SKIPPED, m, m.entry().label(), MASK_MERGED,
+                    "merged into its image's row"));
             if (merged == null) {
                 merged = new byte[mask.gray().length];
             }

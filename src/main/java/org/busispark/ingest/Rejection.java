@@ -10,6 +10,7 @@ public final class Rejection extends Exception {
         TOO_LARGE("too-large"),
         UNKNOWN_CLASS("unknown-class"),
         MASK_WITHOUT_IMAGE("mask-without-image"),
+        MASK_SIZE_MISMATCH("mask-size-mismatch"),
         UNREADABLE("unreadable"),
         PATH_ESCAPES_ROOT("path-escapes-root");
 

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
@@ -42,6 +43,15 @@ class IngestBadInputTest {
         Files.write(benign.resolve(".DS_Store"), new byte[] {0, 0, 0, 1});
         Files.copy(sample.resolve(Files.list(sample).findFirst().orElseThrow().getFileName()),
                 Files.createDirectories(in.resolve("unsorted")).resolve("x.png"));
+        // Masks that cannot be used: another size than their image, truncated, and one of a quarantined image.
+        List<String> images;
+        try (var files = Files.list(benign)) {
+            images = files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("benign")).sorted().toList();
+        }
+        java.awt.image.BufferedImage small = new java.awt.image.BufferedImage(10, 10, java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
+        javax.imageio.ImageIO.write(small, "png", benign.resolve(images.get(0).replace(".png", "_mask.png")).toFile());
+        Files.write(benign.resolve(images.get(1).replace(".png", "_mask.png")), java.util.Arrays.copyOf(good, good.length / 3));
+        Files.write(benign.resolve("truncated (3)_mask.png"), good);
 
         Path out = tmp.resolve("out");
         BusiCliTest.Result r = BusiCliTest.run("ingest", "--conf", "conf/local.conf",
@@ -49,14 +59,16 @@ class IngestBadInputTest {
         assertEquals(0, r.code(), r.err());
 
         JsonNode report = Json.tree(Files.readString(out.resolve("ingest-report.json")));
-        assertEquals(10, report.get("seen").asLong());
+        assertEquals(13, report.get("seen").asLong());
         assertEquals(3, report.get("accepted").asLong());
-        assertEquals(5, report.get("quarantined").asLong());
-        assertEquals(2, report.get("skipped").asLong());
+        assertEquals(7, report.get("quarantined").asLong());
+        assertEquals(3, report.get("skipped").asLong());
         JsonNode reasons = report.get("quarantinedByReason");
         assertEquals(1, reasons.get("empty-file").asLong());
         assertEquals(1, reasons.get("not-an-image").asLong());
-        assertEquals(1, reasons.get("corrupt-image").asLong());
+        assertEquals(2, reasons.get("corrupt-image").asLong(), "the truncated image and the truncated mask");
+        assertEquals(1, reasons.get("mask-size-mismatch").asLong());
+        assertEquals(1, report.get("skippedByReason").get("mask-of-rejected-image").asLong());
         assertEquals(1, reasons.get("mask-without-image").asLong());
         assertEquals(1, reasons.get("unknown-class").asLong());
         assertEquals(1, report.get("skippedByReason").get("other-extension").asLong());
@@ -69,6 +81,8 @@ class IngestBadInputTest {
                         (Row row) -> row.getString(2)));
         assertEquals("empty-file", quarantined.get("empty (1).png"));
         assertEquals("corrupt-image", quarantined.get("truncated (3).png"));
-        assertEquals(5, quarantined.size());
+        assertEquals("mask-size-mismatch", quarantined.get(images.get(0).replace(".png", "_mask.png")));
+        assertEquals("corrupt-image", quarantined.get(images.get(1).replace(".png", "_mask.png")));
+        assertEquals(7, quarantined.size());
     }
 }

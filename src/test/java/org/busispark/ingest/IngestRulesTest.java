@@ -98,9 +98,40 @@ class IngestRulesTest {
     }
 
     @Test
-    void maskOfOtherSizeIsNotMerged() {
+    void maskOfOtherSizeIsQuarantinedAndNotMerged() {
         byte[] small = ImageCodecTest.write(ImageCodecTest.gray(10, 10, (x, y) -> 255), "png");
-        assertNull(only(resolve(true, file(DIR + "a.png", IMAGE), file(DIR + "a_mask.png", small)), ACCEPTED).maskPng());
+        List<IngestRules.Outcome> out = resolve(true, file(DIR + "a.png", IMAGE), file(DIR + "a_mask.png", small));
+        assertNull(only(out, ACCEPTED).maskPng());
+        IngestRules.Outcome mask = only(out, QUARANTINED);
+        assertEquals(DIR + "a_mask.png", mask.sourcePath());
+        assertEquals("mask-size-mismatch", mask.reason());
+        assertEquals("mask 10x10, image 40x40", mask.detail());
+    }
+
+    /** A corrupt mask is quarantined with its reason; the image keeps the masks that do decode. */
+    @Test
+    void corruptMaskIsQuarantinedAndTheOthersAreMerged() {
+        byte[] broken = png((x, y) -> 255);
+        List<IngestRules.Outcome> out = resolve(true, file(DIR + "a.png", IMAGE),
+                file(DIR + "a_mask.png", png((x, y) -> x < 20 ? 255 : 0)),
+                file(DIR + "a_mask_1.png", Arrays.copyOf(broken, broken.length / 2)));
+        DecodedImage merged = ImageCodec.decodePng(only(out, ACCEPTED).maskPng());
+        assertEquals(255, merged.gray()[0] & 0xff);
+        assertEquals(0, merged.gray()[SIDE - 1] & 0xff, "only the good mask is in it");
+        IngestRules.Outcome bad = only(out, QUARANTINED);
+        assertEquals(DIR + "a_mask_1.png", bad.sourcePath());
+        assertEquals("corrupt-image", bad.reason());
+        assertTrue(bad.detail().startsWith("mask: "), bad.detail());
+        assertEquals("mask-merged", only(out, SKIPPED).reason());
+    }
+
+    @Test
+    void masksOfAQuarantinedImageAreSkippedWithThatReason() {
+        byte[] broken = ImageCodecTest.noisePng(64);
+        List<IngestRules.Outcome> out = resolve(true, file(DIR + "a.png", Arrays.copyOf(broken, broken.length / 2)),
+                file(DIR + "a_mask.png", png((x, y) -> 255)));
+        assertEquals("corrupt-image", only(out, QUARANTINED).reason());
+        assertEquals("mask-of-rejected-image", only(out, SKIPPED).reason());
     }
 
     @Test
