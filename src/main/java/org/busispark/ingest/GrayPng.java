@@ -94,6 +94,11 @@ final class GrayPng {
             int out = y * width;
             byte[] prior = y == 0 ? zeros : gray;
             int up = y == 0 ? 0 : out - width;
+            if (rows[in - 1] == 4 && k + 1 < batch && y + 1 < height && rows[in + stride - 1] == 4) {
+                paeth2(rows, in, in + stride, gray, out, prior, up, width); // the next row is inflated too
+                y++;
+                continue;
+            }
             switch (rows[in - 1]) {
                 case 0 -> System.arraycopy(rows, in, gray, out, width);
                 case 1 -> sub(rows, in, gray, out, width);
@@ -137,16 +142,48 @@ final class GrayPng {
         int a = 0, c = 0; // left and upper left; b is above
         for (int i = 0; i < width; i++) {
             int b = prior[p + i] & 0xff;
-            int pa = Math.abs(b - c), pb = Math.abs(a - c), pc = Math.abs(a + b - 2 * c);
-            // pa <= pb && pa <= pc ? a : pb <= pc ? b : c, with masks: ultrasound speckle defeats branch
-            // prediction, and this was about 0.2 ms faster per BUSI image.
-            int cNotB = (pc - pb) >> 31;
-            int bOrC = b ^ ((b ^ c) & cNotB);
-            int notA = (Math.min(pb, pc) - pa) >> 31;
-            a = (row[in + i] + (a ^ ((a ^ bOrC) & notA))) & 0xff;
+            a = (row[in + i] + predict(a, b, c)) & 0xff;
             out[o + i] = (byte) a;
             c = b;
         }
+    }
+
+    /**
+     * Two Paeth rows at once, the second one pixel behind the first, whose pixels it takes from registers. Each
+     * pixel waits for its left neighbour, so one row is a chain of dependent steps that leaves most of the core
+     * idle; two independent chains side by side undo rows about 1.3x faster (BUSI's rows are nearly all Paeth).
+     */
+    private static void paeth2(byte[] row, int in0, int in1, byte[] out, int o0, byte[] prior, int p, int width) {
+        int o1 = o0 + width;
+        int c0 = prior[p] & 0xff;
+        int a0 = (row[in0] + predict(0, c0, 0)) & 0xff;
+        out[o0] = (byte) a0;
+        int a1 = 0, b1 = a0, c1 = 0; // the second row's left, above and upper left for its pixel i - 1
+        for (int i = 1; i < width; i++) {
+            int b0 = prior[p + i] & 0xff;
+            int next = (row[in0 + i] + predict(a0, b0, c0)) & 0xff;
+            out[o0 + i] = (byte) next;
+            c0 = b0;
+            a1 = (row[in1 + i - 1] + predict(a1, b1, c1)) & 0xff;
+            out[o1 + i - 1] = (byte) a1;
+            c1 = b1;
+            b1 = next;
+            a0 = next;
+        }
+        out[o1 + width - 1] = (byte) (row[in1 + width - 1] + predict(a1, b1, c1));
+    }
+
+    /**
+     * Paeth's predictor of a pixel from its left (a), above (b) and upper-left (c) neighbours: pa <= pb && pa <= pc
+     * ? a : pb <= pc ? b : c, with masks instead of branches: ultrasound speckle defeats branch prediction (about
+     * 0.2 ms faster per BUSI image).
+     */
+    private static int predict(int a, int b, int c) {
+        int pa = Math.abs(b - c), pb = Math.abs(a - c), pc = Math.abs(a + b - 2 * c);
+        int cNotB = (pc - pb) >> 31;
+        int bOrC = b ^ ((b ^ c) & cNotB);
+        int notA = (Math.min(pb, pc) - pa) >> 31;
+        return a ^ ((a ^ bOrC) & notA);
     }
 
     /** Fills dst[0, n) from the zlib stream, moving on to the next IDAT chunk as needed; false if it ends first. */

@@ -218,6 +218,18 @@ class GrayPngTest {
         assertDecodesExactly(w, h, px, grayPng(w, h, deflate(filtered(w, h, px, 4, 3, 2, 1, 0, 2, 4, 1, 3)), 1 << 20));
     }
 
+    /** Consecutive Paeth rows are undone two at a time, except where the second lies in the next inflated batch. */
+    @Test
+    void paethRowsInPairsAndAloneDecodeExactly() {
+        // width 2: 21845 rows per 64 KiB batch (odd), so one pair straddles the batch boundary
+        for (int[] size : new int[][] {{2, 50_000}, {1, 7}, {17, 9}, {64, 2}}) {
+            int w = size[0], h = size[1];
+            byte[] px = gradientWithNoise(w, h, 3L * w + h);
+            assertDecodesExactly(w, h, px, grayPng(w, h, deflate(filtered(w, h, px, 4)), 1 << 15));
+            assertDecodesExactly(w, h, px, grayPng(w, h, deflate(filtered(w, h, px, 4, 4, 4, 1, 4, 0, 4, 4)), 1 << 15));
+        }
+    }
+
     @Test
     void tallAndWideImagesDecodeExactly() {
         // Rows are inflated up to 64 KiB at a time: many batches and a partial last one, or one row per batch.
