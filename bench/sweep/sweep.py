@@ -64,6 +64,8 @@ BASE = dict(
     aux_seg=0.0,      # weight of the auxiliary segmentation loss (BCE + dice on the union mask), 0 = off
     mixup=0.0,        # mixup alpha, 0 = off
     smoothing=0.0,    # label smoothing
+    norm="dataset",   # "dataset": the train split's mean/std (the product); "image": each image by its own mean/std
+    gamma=0.0,        # gamma augmentation: x ** exp(U(-log(1+gamma), log(1+gamma))), 0 = off
     ssl_epochs=0,     # SimCLR pre-training epochs on the TRAIN split's images (labels unused) before the recipe, 0 = off
     ssl_batch=64, ssl_lr=2e-3, ssl_temp=0.2,
     # SimCLR's views are stronger than the supervised augmentation
@@ -94,7 +96,20 @@ CONFIGS = [  # (name, overrides of BASE)
     ("ssl-600", dict(ssl_epochs=600)),
     ("ssl-200-light", dict(ssl_epochs=200, crop=(0.85, 1.0), blur_p=0.0, erase_p=0.0)),
     ("kitchen-sink-ssl", dict(width=1.0, size=160, epochs=200, aux_seg=0.5, smoothing=0.1, ssl_epochs=200)),
+    # Round 4 (--seeds 5): robustness to another scanner's gain and contrast (the test split under SHIFTS).
+    ("norm-image", dict(norm="image")),
+    ("aug-intensity", dict(contrast=0.4, bright=0.15, gamma=0.4)),
+    ("norm-image-aug-intensity", dict(norm="image", contrast=0.4, bright=0.15, gamma=0.4)),
 ]
+# Intensity changes of another scanner or export, applied to the test images in [0, 1] (also measured with the
+# product's evaluate on re-saved copies: docs/results.md).
+SHIFTS = {
+    "contrast0.7": lambda x: ((x - 0.5) * 0.7 + 0.5).clamp(0, 1),
+    "contrast1.3": lambda x: ((x - 0.5) * 1.3 + 0.5).clamp(0, 1),
+    "gamma0.7": lambda x: x.clamp(0, 1) ** 0.7,
+    "gamma1.4": lambda x: x.clamp(0, 1) ** 1.4,
+}
+NU = 19  # uniforms drawn per augmented sample
 CLASSES = ("benign", "malignant", "normal")
 BLOCKS = {"resnet18": (2, 2, 2, 2), "resnet34": (3, 4, 6, 3)}
 COSINE_FLOOR = 0.01  # LearningRates.COSINE_FLOOR
@@ -303,7 +318,7 @@ def build_torch_parts():
                         p.addcdiv_(m, (s / bc2).sqrt_().add_(eps), value=-lr / bc1)
 
     def aug_params(u, cfg, S):
-        """Per-sample augmentation parameters from uniforms u (N, 18), computed once per epoch for all steps."""
+        """Per-sample augmentation parameters from uniforms u (N, NU), computed once per epoch for all steps."""
         N = u.shape[0]
         smin, smax = cfg["crop"]
         area = smin + u[:, 0] * (smax - smin)
@@ -323,6 +338,9 @@ def build_torch_parts():
         P = dict(theta=theta,
                  contrast=(1 - cfg["contrast"] + u[:, 9] * 2 * cfg["contrast"]).view(N, 1, 1, 1),
                  bright=((2 * u[:, 10] - 1) * cfg["bright"]).view(N, 1, 1, 1))
+        if cfg["gamma"] > 0:
+            lg = math.log(1 + cfg["gamma"])
+            P["gamma"] = torch.exp((2 * u[:, 18] - 1) * lg).view(N, 1, 1, 1)
         if cfg["blur_p"] > 0 and cfg["blur_sigma"] > 0:
             R = max(1, math.ceil(3 * cfg["blur_sigma"]))
             sigma = (0.1 + u[:, 12] * max(0.0, cfg["blur_sigma"] - 0.1)).view(N, 1)
@@ -355,6 +373,8 @@ def build_torch_parts():
         x, m = xm[:, :1], xm[:, 1:]
         mean = x.mean((2, 3), keepdim=True)
         x = ((x - mean) * P["contrast"] + mean + P["bright"]).clamp(0, 1)
+        if "gamma" in P:
+            x = x.clamp_min(1e-6) ** P["gamma"]
         if "blur_k" in P:
             k = P["blur_k"]
             R = (k.shape[1] - 1) // 2
@@ -399,8 +419,8 @@ def ssl_pretrain(torch, nn, F, AdaBelief, aug_params, augment, net, cfg, seeds, 
         for grp in opt.param_groups:
             grp["lr"] = lr_at(sched, epoch)
         perms = torch.stack([torch.randperm(n_tr, generator=g) for g in gens]).to(dev)
-        uni = torch.stack([torch.rand(2 * steps * B, 18, generator=g) for g in gens]).to(dev)  # (G, 2*steps*B, 18)
-        P = aug_params(uni.view(-1, 18), aug_cfg, S)
+        uni = torch.stack([torch.rand(2 * steps * B, NU, generator=g) for g in gens]).to(dev)  # (G, 2*steps*B, NU)
+        P = aug_params(uni.view(-1, NU), aug_cfg, S)
         P = {k: v.view(G, 2, steps * B, *v.shape[1:]) for k, v in P.items()}
         total = torch.zeros((), device=dev)
         for step in range(steps):
@@ -450,6 +470,9 @@ def run_job(job, data, report):
     class_w = (n_tr / (3 * counts)).to(dev)
 
     def norm(x):
+        if cfg["norm"] == "image":
+            mu = x.mean((-2, -1), keepdim=True)
+            return (x - mu) / x.std((-2, -1), keepdim=True).clamp_min(1e-3)
         return (x - mean) / std
 
     fmt = torch.channels_last if cuda else torch.contiguous_format
@@ -461,7 +484,9 @@ def run_job(job, data, report):
         return contextlib.nullcontext()
 
     # evaluation batch: validation, test, mirrored test; replicated over the G groups
-    ev = torch.cat([img[va], img[te], img[te].flip(-1)]).float().div_(255)
+    xte = img[te].float().div_(255)
+    ev = torch.cat([img[va].float().div_(255), xte, xte.flip(-1)]
+                   + [v for f in SHIFTS.values() for v in (f(xte), f(xte).flip(-1))])
     ev = norm(ev).unsqueeze(1).expand(-1, G, -1, -1).contiguous(memory_format=fmt)
     n_va, n_te = len(va), len(te)
     y_va, y_te = labels[va].cpu().numpy(), labels[te].cpu().numpy()
@@ -497,8 +522,8 @@ def run_job(job, data, report):
             grp["lr"] = lr
         net.train()
         perms = torch.stack([torch.randperm(n_tr, generator=g) for g in gens]).to(dev)  # (G, n_tr)
-        uni = torch.stack([torch.rand(steps * B, 18, generator=g) for g in gens]).to(dev)  # (G, steps*B, 18)
-        P = aug_params(uni.view(G * steps * B, 18), cfg, S)  # rows: seed-major, then position in the epoch
+        uni = torch.stack([torch.rand(steps * B, NU, generator=g) for g in gens]).to(dev)  # (G, steps*B, NU)
+        P = aug_params(uni.view(G * steps * B, NU), cfg, S)  # rows: seed-major, then position in the epoch
         P = {k: v.view(G, steps * B, *v.shape[1:]) for k, v in P.items()}
         loss_sum = torch.zeros(G, device=dev)
         for step in range(steps):
@@ -547,7 +572,7 @@ def run_job(job, data, report):
         for g in range(G):
             pv = probs[:n_va, g]
             pt = probs[n_va:n_va + n_te, g]
-            ptt = (pt + probs[n_va + n_te:, g]) / 2
+            ptt = (pt + probs[n_va + n_te:n_va + 2 * n_te, g]) / 2
             vf1 = metrics(pv, y_va)["f1"]
             tm, ttm = metrics(pt, y_te), metrics(ptt, y_te)
             h = hist[g]
@@ -556,8 +581,12 @@ def run_job(job, data, report):
             h["test_f1_tta"].append(round(ttm["f1"], 4))
             h["train_loss"].append(round(float(train_loss[g]), 4))
             if vf1 >= best[g]["score"]:  # the latest epoch with the best validation macro-F1
+                shifted = {}
+                for k, name in enumerate(SHIFTS):
+                    at = n_va + 2 * n_te * (k + 1)
+                    shifted[name] = metrics((probs[at:at + n_te, g] + probs[at + n_te:at + 2 * n_te, g]) / 2, y_te)
                 best[g] = dict(score=vf1, epoch=epoch + 1, test=tm, test_tta=ttm, probs=pt, probs_tta=ptt,
-                               val=metrics(pv, y_va))
+                               val=metrics(pv, y_va), shifted=shifted)
         epoch_times.append(time.time() - te0)
         every = max(1, cfg["epochs"] // 5)
         if (epoch + 1) % every == 0 and epoch + 1 < cfg["epochs"]:
@@ -572,7 +601,7 @@ def run_job(job, data, report):
         out.append(dict(
             status="ok", config=cfg["name"], seed=seed, group=G, epochs=cfg["epochs"],
             best_epoch=bst["epoch"], val_f1=round(bst["score"], 4), val=bst["val"],
-            test=bst["test"], test_tta=bst["test_tta"],
+            test=bst["test"], test_tta=bst["test_tta"], shifted_tta=bst["shifted"],
             last_test_f1=hist[g]["test_f1"][-1], last_test_f1_tta=hist[g]["test_f1_tta"][-1],
             seconds=round(seconds, 1), sec_per_epoch=round(float(np.mean(epoch_times)), 3),
             first_epoch_s=round(epoch_times[0], 2),
@@ -727,6 +756,17 @@ def write_summary(out_dir, order=None, note=""):
         details += d + [""]
     if base_f1 is not None:
         lines += ["", f"Baseline test F1 (TTA) mean: {base_f1:.3f}. Target: macro-F1 >= 0.85."]
+    with_shifts = [n for n in names if any(r.get("shifted_tta") for r in recs if r["config"] == n)]
+    if with_shifts:
+        lines += ["", "## The test split under intensity shifts (macro-F1 with TTA, mean ± sd over seeds)", "",
+                  "| config | unshifted | " + " | ".join(SHIFTS) + " | worst |",
+                  "|" + "|".join(["---"] * (len(SHIFTS) + 3)) + "|"]
+        for n in with_shifts:
+            ok = [r for r in recs if r["config"] == n and r.get("shifted_tta")]
+            worst = [min(r["shifted_tta"][k]["f1"] for k in SHIFTS) for r in ok]
+            lines.append(f"| {n} | {fmt_ms([r['test_tta']['f1'] for r in ok])} | "
+                         + " | ".join(fmt_ms([r["shifted_tta"][k]["f1"] for r in ok]) for k in SHIFTS)
+                         + f" | {fmt_ms(worst)} |")
     lines += ["", "## Per configuration", ""] + details
     with open(os.path.join(out_dir, "summary.md"), "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
