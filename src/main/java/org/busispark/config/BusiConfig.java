@@ -27,8 +27,16 @@ public record BusiConfig(Spark spark, Ingest ingest, Augment augment, Model mode
                           double horizontalFlip, double verticalFlip, double rotationDegrees, double translate,
                           double brightness, double contrast,
                           double blurProbability, double blurSigmaMax,
-                          double erasingProbability, double erasingAreaMax, double lesionCrop)
-            implements java.io.Serializable {}
+                          double erasingProbability, double erasingAreaMax, double lesionCrop,
+                          String inputNormalization)
+            implements java.io.Serializable {
+        public static final String PER_IMAGE = "per-image";
+
+        /** Whether each image is normalised by its own mean and standard deviation. */
+        public boolean perImageNormalization() {
+            return PER_IMAGE.equals(inputNormalization);
+        }
+    }
 
     public record Model(String architecture, int inputSize, int channels, double widthMultiplier,
                         List<String> classes) implements java.io.Serializable {

@@ -29,6 +29,7 @@ public final class ConfigLoader {
     private static final Set<String> LABEL_CONFLICT_POLICIES = Set.of("keep-in-train", "drop");
     private static final Set<String> SCHEDULES = Set.of("cosine", "step", "constant");
     private static final Set<String> CLASS_WEIGHTS = Set.of("balanced", "none");
+    private static final Set<String> INPUT_NORMALIZATIONS = Set.of("dataset", BusiConfig.Augment.PER_IMAGE);
     private static final Set<String> OPTIMIZERS = Set.of("adabelief", "adam");
     private static final Set<String> TTA = Set.of("none", "hflip");
     private static final Set<String> ARCHITECTURES = Set.of("resnet18", "resnet34", "resnet50");
@@ -123,7 +124,8 @@ public final class ConfigLoader {
                 r.fraction("busi.augment.brightness"), r.fraction("busi.augment.contrast"),
                 r.fraction("busi.augment.blur-probability"), r.range("busi.augment.blur-sigma-max", 0, 10),
                 r.fraction("busi.augment.erasing-probability"), r.fraction("busi.augment.erasing-area-max"),
-                r.fraction("busi.augment.lesion-crop"));
+                r.fraction("busi.augment.lesion-crop"),
+                r.oneOf("busi.augment.input-normalization", INPUT_NORMALIZATIONS));
         r.ordered("busi.augment.crop-scale-min", augment.cropScaleMin(), "busi.augment.crop-scale-max", augment.cropScaleMax());
         r.ordered("busi.augment.crop-ratio-min", augment.cropRatioMin(), "busi.augment.crop-ratio-max", augment.cropRatioMax());
         if (augment.cropScaleMax() <= 0) {

@@ -98,8 +98,10 @@ public final class TrainJob {
                     validationCount, perClass));
 
             Preprocessor pre = new Preprocessor(modelCfg.inputSize(), modelCfg.channels());
-            Normalization norm = normalization(trainRows, pre);
-            progress.stage(String.format("normalisation from the train split: mean %.4f, std %.4f", norm.mean(), norm.std()));
+            Normalization split = normalization(trainRows, pre);
+            Normalization norm = config.augment().perImageNormalization() ? split.perImageInstead() : split;
+            progress.stage(String.format("train split: pixel mean %.4f, std %.4f; inputs normalised by %s", split.mean(),
+                    split.std(), norm.perImage() ? "each image's own mean and std" : "these"));
 
             double[] weights = classWeights(trainCfg, modelCfg.classes(), perClass);
             if (weights != null) {

@@ -23,7 +23,7 @@ class AugmenterTest {
 
     /** Everything off except the given flip probabilities; the crop keeps the whole image at its own aspect. */
     private static BusiConfig.Augment identity(double aspect, double flipH, double flipV) {
-        return new BusiConfig.Augment(1, 1, aspect, aspect, flipH, flipV, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        return new BusiConfig.Augment(1, 1, aspect, aspect, flipH, flipV, 0, 0, 0, 0, 0, 0, 0, 0, 0, "dataset");
     }
 
     private static float[] augment(BusiConfig.Augment cfg, DecodedImage image, int epoch) {
@@ -89,7 +89,7 @@ class AugmenterTest {
     void erasingFillsARectangleWithOneValue() {
         DecodedImage image = ramp(SIZE, SIZE);
         float[] plain = new Preprocessor(SIZE, 1).plain(image);
-        BusiConfig.Augment cfg = new BusiConfig.Augment(1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0.15, 0);
+        BusiConfig.Augment cfg = new BusiConfig.Augment(1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0.15, 0, "dataset");
         float[] out = augment(cfg, image, 0);
         java.util.Set<Float> changed = new java.util.HashSet<>();
         int count = 0;
@@ -155,8 +155,8 @@ class AugmenterTest {
         DecodedImage[] lesion = cornerLesion();
         LesionBox box = LesionBox.of(lesion[1]);
         // Small square crops (a quarter of the area), nothing else: the crop alone decides what is seen.
-        BusiConfig.Augment plain = new BusiConfig.Augment(0.25, 0.25, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
-        BusiConfig.Augment keep = new BusiConfig.Augment(0.25, 0.25, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1);
+        BusiConfig.Augment plain = new BusiConfig.Augment(0.25, 0.25, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "dataset");
+        BusiConfig.Augment keep = new BusiConfig.Augment(0.25, 0.25, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, "dataset");
         int lost = 0;
         for (int epoch = 0; epoch < 40; epoch++) {
             float[] kept = new Augmenter(keep, SIZE).augment(lesion[0], box, 7, epoch, "img-1");

@@ -67,6 +67,47 @@ class PreprocessorTest {
         assertArrayEquals(new long[] {5, 3, 2, 2}, new Preprocessor(2, 3).inputShape(5));
     }
 
+    /** Per image: zero mean and unit variance, whatever the image's gain and contrast (a linear change). */
+    @Test
+    void perImageNormalisationIgnoresGainAndContrast() {
+        java.util.Random rnd = new java.util.Random(9);
+        float[] plane = new float[64 * 64];
+        for (int i = 0; i < plane.length; i++) {
+            plane[i] = 0.2f + 0.5f * rnd.nextFloat() * rnd.nextFloat();
+        }
+        float[] other = new float[plane.length]; // contrast x0.7 about mid-grey, then brighter
+        for (int i = 0; i < plane.length; i++) {
+            other[i] = (plane[i] - 0.5f) * 0.7f + 0.5f + 0.05f;
+        }
+        Normalization split = new Normalization(0.4, 0.2);
+        Preprocessor pre = new Preprocessor(64, 1);
+        float[] a = pre.toInput(plane, split.perImageInstead());
+        float[] b = pre.toInput(other, split.perImageInstead());
+        double s = 0, sq = 0;
+        for (float v : a) {
+            s += v;
+            sq += v * v;
+        }
+        assertEquals(0, s / a.length, 1e-5);
+        assertEquals(1, sq / a.length, 1e-4);
+        assertArrayEquals(a, b, 1e-4f);
+        // By the split's statistics the two inputs differ, as they did before.
+        assertTrue(Math.abs(pre.toInput(plane, split)[0] - pre.toInput(other, split)[0]) > 0.01);
+        // A flat image stays finite.
+        for (float v : pre.toInput(new float[16], split.perImageInstead())) {
+            assertEquals(0f, v);
+        }
+    }
+
+    /** Model cards record the choice; cards written before it existed read as the split's statistics. */
+    @Test
+    void normalisationRoundTripsThroughJson() {
+        Normalization perImage = new Normalization(0.4, 0.2).perImageInstead();
+        assertEquals(perImage, org.busispark.storage.Json.read(org.busispark.storage.Json.write(perImage), Normalization.class));
+        Normalization old = org.busispark.storage.Json.read("{\"mean\": 0.4, \"std\": 0.2}", Normalization.class);
+        assertEquals(new Normalization(0.4, 0.2, false), old);
+    }
+
     @Test
     void normalizationFromMomentsMatchesDirectComputation() {
         java.util.Random rnd = new java.util.Random(5);
