@@ -150,9 +150,9 @@ public final class IngestRules {
 
     /**
      * Union (pixel-wise max) of the masks that decode and match the image size; null when there are none. A
-     * single 8-bit gray PNG mask is kept as it is. Each mask's outcome goes to {@code outcomes} (the first image to
-     * judge a mask decides): merged, or quarantined with why it could not be (unreadable, not a decodable image,
-     * another size than its image).
+     * single 8-bit gray PNG mask is kept as it is. Each mask's outcome goes to {@code outcomes}: merged if any image
+     * of the group merged it, else quarantined with why it could not be (unreadable, not a decodable image, another
+     * size than its image).
      */
     private static byte[] mergeMasks(List<SourceFile> masks, DecodedImage image, BusiConfig.Ingest settings,
                                      Map<String, Outcome> outcomes) {
@@ -179,10 +179,10 @@ public final class IngestRules {
                                 mask.width(), mask.height(), image.width(), image.height()));
             }
             if (rejected != null) {
-                outcomes.putIfAbsent(m.path(), rejected);
+                outcomes.putIfAbsent(m.path(), rejected); // never over a merge by another image of the group
                 continue;
             }
-            outcomes.putIfAbsent(m.path(), Outcome.rejected(Status.SKIPPED, m, m.entry().label(), MASK_MERGED,
+            outcomes.put(m.path(), Outcome.rejected(Status.SKIPPED, m, m.entry().label(), MASK_MERGED,
                     "merged into its image's row"));
             if (merged == null) {
                 merged = new byte[mask.gray().length];
