@@ -9,7 +9,7 @@ import java.io.Serializable;
  */
 public record Normalization(double mean, double std, boolean perImage) implements Serializable {
     /** Below this an image is flat; its own standard deviation would only amplify noise. */
-    static final float MIN_IMAGE_STD = 1e-3f;
+    private static final float MIN_IMAGE_STD = 1e-3f;
 
     public Normalization {
         if (!(std > 0)) {
@@ -24,6 +24,23 @@ public record Normalization(double mean, double std, boolean perImage) implement
     /** The same, normalising each image by its own mean and standard deviation. */
     public Normalization perImageInstead() {
         return new Normalization(mean, std, true);
+    }
+
+    /** An image's own: its plane's mean and standard deviation (at least {@link #MIN_IMAGE_STD}). */
+    static Normalization ofImage(float[] plane) {
+        double[] m = moments(plane);
+        Normalization own = fromMoments(m[0], m[1], plane.length);
+        return new Normalization(own.mean, Math.max(own.std, MIN_IMAGE_STD), true);
+    }
+
+    /** The sum and the sum of squares of a plane's pixels, in double. */
+    public static double[] moments(float[] plane) {
+        double s = 0, sq = 0;
+        for (float v : plane) {
+            s += v;
+            sq += v * (double) v;
+        }
+        return new double[] {s, sq};
     }
 
     /** From a sum, a sum of squares and a count of pixels. */

@@ -36,18 +36,9 @@ public final class Preprocessor implements Serializable {
     /** Normalises and lays the plane out as CHW over the configured channels. */
     public float[] toInput(float[] plane, Normalization norm) {
         float[] out = new float[channels * plane.length];
-        float mean = (float) norm.mean();
-        float inv = (float) (1.0 / norm.std());
-        if (norm.perImage()) {
-            double s = 0, sq = 0;
-            for (float v : plane) {
-                s += v;
-                sq += v * (double) v;
-            }
-            double m = s / plane.length;
-            mean = (float) m;
-            inv = 1f / Math.max(Normalization.MIN_IMAGE_STD, (float) Math.sqrt(Math.max(0, sq / plane.length - m * m)));
-        }
+        Normalization by = norm.perImage() ? Normalization.ofImage(plane) : norm;
+        float mean = (float) by.mean();
+        float inv = (float) (1.0 / by.std());
         for (int i = 0; i < plane.length; i++) {
             float v = (plane[i] - mean) * inv;
             for (int c = 0; c < channels; c++) {

@@ -262,12 +262,8 @@ public final class TrainJob {
     private static Normalization normalization(JavaRDD<TrainingExamples.Row> rows, Preprocessor pre) {
         double[] moments = rows.map(r -> {
             float[] plane = pre.plain(ImageCodec.decodePng(r.png()));
-            double s = 0, sq = 0;
-            for (float v : plane) {
-                s += v;
-                sq += v * (double) v;
-            }
-            return new double[] {s, sq, plane.length};
+            double[] m = Normalization.moments(plane);
+            return new double[] {m[0], m[1], plane.length};
         }).reduce((a, b) -> new double[] {a[0] + b[0], a[1] + b[1], a[2] + b[2]});
         return Normalization.fromMoments(moments[0], moments[1], (long) moments[2]);
     }
