@@ -4,7 +4,6 @@ import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
@@ -69,8 +68,8 @@ public final class EvaluateJob {
                 ? ImageSources.fromIngested(ImageSources.ingested(spark, data, usedSplit))
                 : ImageSources.fromFolder(spark, data, config, true).filter(i -> !i.skipped());
         // Evaluated as busi.score.tta would score, so that the metrics describe what scoring delivers.
-        Broadcast<byte[]> zip = Predictor.broadcast(jsc, loaded.zip(), loaded.model().graph());
-        JavaRDD<Prediction> predictions = Predictor.predict(inputs, zip, card, config.score().flipAverage())
+        Predictor.SharedModel model = Predictor.share(jsc, loaded.model().graph(), loaded::zip);
+        JavaRDD<Prediction> predictions = Predictor.predict(inputs, model, card, config.score().flipAverage())
                 .persist(StorageLevel.MEMORY_AND_DISK_SER());
         try {
             // Probabilities are a few floats per image: the metrics that need them all (AUC, bootstrap) run here.
@@ -106,7 +105,7 @@ public final class EvaluateJob {
             return report;
         } finally {
             predictions.unpersist(false);
-            zip.destroy(false);
+            model.close();
         }
     }
 

@@ -6,7 +6,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.util.SerializableConfiguration;
+import org.busispark.storage.HadoopConf;
 import org.busispark.storage.Storage;
 
 import java.io.IOException;
@@ -36,7 +36,7 @@ public final class FileListing {
         String uri = Storage.normalize(root);
         Configuration hadoop = jsc.hadoopConfiguration();
         List<String> folders = folders(hadoop, uri);
-        SerializableConfiguration conf = new SerializableConfiguration(hadoop);
+        HadoopConf conf = HadoopConf.of(jsc);
         return jsc.parallelize(folders, Math.max(1, Math.min(folders.size(), jsc.defaultParallelism())))
                 .flatMap(folder -> filesIn(conf.value(), folder).iterator());
     }

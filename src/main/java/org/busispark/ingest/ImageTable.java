@@ -10,7 +10,7 @@ import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.Types;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.util.SerializableConfiguration;
+import org.busispark.storage.HadoopConf;
 import org.busispark.storage.ParquetFiles;
 import org.busispark.storage.Storage;
 
@@ -82,7 +82,7 @@ public final class ImageTable {
      * Writes a task's accepted images to one file per split under a staging folder ({@code split=<s>/}), as
      * they come; returns the files written. PNG bytes are stored as they are, without a second compression.
      */
-    record WriteTask(SerializableConfiguration conf, String staging, List<String> classes, long ingestedAtMicros,
+    record WriteTask(HadoopConf conf, String staging, List<String> classes, long ingestedAtMicros,
                      Broadcast<Map<String, DatasetPlanner.Assignment>> plan)
             implements FlatMapFunction<Iterator<IngestRules.Outcome>, String> {
         @Override

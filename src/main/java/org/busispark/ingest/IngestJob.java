@@ -9,8 +9,8 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
-import org.apache.spark.util.SerializableConfiguration;
 import org.busispark.config.BusiConfig;
+import org.busispark.storage.HadoopConf;
 import org.busispark.storage.Json;
 import org.busispark.storage.ParquetFiles;
 import org.busispark.storage.Progress;
@@ -68,7 +68,7 @@ public final class IngestJob {
         // Every file stands alone: no grouping, no shuffle.
         List<String> classes = config.model().classes();
         BusiConfig.Ingest settings = config.ingest();
-        SerializableConfiguration conf = new SerializableConfiguration(jsc.hadoopConfiguration());
+        HadoopConf conf = HadoopConf.of(jsc);
         return FileListing.listOnDriver(jsc, input, slices(jsc)).filter(f -> keep.keep(f[0])).flatMap(f -> {
             IngestRules.SourceRef ref = folderRef(f, classes, false)._2();
             return IngestRules.resolve(List.of(ref.read(conf.value(), settings.maxFileBytes())), settings,
@@ -86,7 +86,7 @@ public final class IngestJob {
                                                               BusiConfig config, boolean requireLabel,
                                                               boolean forDataset) {
         BusiConfig.Ingest settings = config.ingest();
-        SerializableConfiguration conf = new SerializableConfiguration(jsc.hadoopConfiguration());
+        HadoopConf conf = HadoopConf.of(jsc);
         return refs.groupByKey(slices(jsc)).flatMap(group -> {
             List<IngestRules.SourceFile> parts = new ArrayList<>();
             group._2().forEach(ref -> parts.add(ref.read(conf.value(), settings.maxFileBytes())));
@@ -166,7 +166,7 @@ public final class IngestJob {
                 String imageStaging = storage.stagingFor(target);
                 List<String> files = outcomes.map(o -> decide(o, assignments.value()))
                         .filter(o -> o.status() == IngestRules.Status.ACCEPTED)
-                        .mapPartitions(new ImageTable.WriteTask(new SerializableConfiguration(jsc.hadoopConfiguration()),
+                        .mapPartitions(new ImageTable.WriteTask(HadoopConf.of(jsc),
                                 imageStaging, List.copyOf(config.model().classes()), ParquetFiles.micros(Instant.now()),
                                 assignments))
                         .collect();

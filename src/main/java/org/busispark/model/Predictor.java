@@ -18,25 +18,31 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
- * Distributed inference: the model zip is broadcast once; each executor JVM restores it once and gives every
- * concurrent task a network of its own (a ComputationGraph is not thread-safe) over the same weights, reused
- * across partitions; images are scored in minibatches.
+ * Distributed inference: each JVM holds a model's network once (the driver's own with a local master; restored
+ * once per executor from a broadcast zip on a cluster) and gives every concurrent task a network of its own (a
+ * ComputationGraph is not thread-safe) over the same weights, reused across partitions; images are scored in
+ * minibatches.
  */
 public final class Predictor {
     public static final int BATCH = 32;
     /**
-     * The networks of the model in use in this JVM, shared by its tasks. Only the newest broadcast is kept, so a
-     * training run that validates every epoch does not pile up old networks.
+     * The networks of the broadcast model in use in this executor JVM, shared by its tasks. Only the newest
+     * broadcast is kept, so a training run that validates every epoch does not pile up old networks.
      */
     private static final Map<Long, Pool> POOLS = new ConcurrentHashMap<>();
+    /** With a local master: the networks of every model shared and not yet closed in this (the driver's) JVM. */
+    private static final Map<Long, Pool> LOCAL = new ConcurrentHashMap<>();
+    private static final AtomicLong LOCAL_IDS = new AtomicLong();
 
     private Predictor() {}
 
     /**
-     * One model's restored network, its batch norms folded (copied, never run), and the idle copies that tasks
-     * run.
+     * One model's network for inference (batch norms folded, channels-last), never run itself, and the idle
+     * copies that tasks run.
      */
     private static final class Pool {
         private final ConcurrentLinkedQueue<ComputationGraph> idle = new ConcurrentLinkedQueue<>();
@@ -48,18 +54,80 @@ public final class Predictor {
         }
 
         /** An idle copy, or a new one: copying a restored network takes a fraction of restoring the zip. */
-        ComputationGraph take(byte[] zip) {
+        ComputationGraph take(SharedModel model) {
             ComputationGraph graph = idle.poll();
             if (graph != null) {
                 return graph;
             }
             synchronized (this) {
                 if (template == null) {
-                    template = InferenceGraph.of(TrainedModel.fromZip(zip, false));
+                    template = InferenceGraph.of(TrainedModel.fromZip(model.zip.value(), false));
                 }
                 return copyOf(template);
             }
         }
+    }
+
+    /**
+     * A model that the tasks of a job predict with ({@link #withModel}); close it when the job is done. With a
+     * local master the tasks run in the driver's JVM and copy the network the driver already holds: nothing is
+     * serialised or broadcast. Otherwise the model's zip is broadcast, and each executor restores it once.
+     */
+    public static final class SharedModel implements Serializable, AutoCloseable {
+        private final long id;
+        private final Broadcast<byte[]> zip;
+
+        private SharedModel(long id, Broadcast<byte[]> zip) {
+            this.id = id;
+            this.zip = zip;
+        }
+
+        /** The broadcast's id, or a number unique in the driver's JVM with a local master. */
+        long id() {
+            return id;
+        }
+
+        /** The networks for the tasks of this JVM. */
+        private Pool networks() {
+            if (zip != null) {
+                return pool(zip.id());
+            }
+            Pool pool = LOCAL.get(id);
+            if (pool == null) {
+                throw new IllegalStateException("Model " + id + " was used after it was closed");
+            }
+            return pool;
+        }
+
+        @Override
+        public void close() {
+            if (zip == null) {
+                LOCAL.remove(id);
+            } else {
+                zip.destroy(false);
+            }
+        }
+    }
+
+    /**
+     * Shares {@code network} with the tasks of this context; {@code zip} (the network's model zip) is made only
+     * when it has to be broadcast.
+     */
+    public static SharedModel share(JavaSparkContext jsc, ComputationGraph network, Supplier<byte[]> zip) {
+        if (!jsc.isLocal()) {
+            return broadcast(jsc, zip.get());
+        }
+        Pool pool = new Pool(SparkEnv.get());
+        pool.template = InferenceGraph.of(network);
+        long id = LOCAL_IDS.incrementAndGet();
+        LOCAL.put(id, pool);
+        return new SharedModel(id, null);
+    }
+
+    /** Broadcasts a model's zip for the executors to restore (what {@link #share} does on a cluster). */
+    static SharedModel broadcast(JavaSparkContext jsc, byte[] zip) {
+        Broadcast<byte[]> b = jsc.broadcast(zip);
+        return new SharedModel(b.id(), b);
     }
 
     /**
@@ -74,8 +142,8 @@ public final class Predictor {
 
     /**
      * The pool of broadcast {@code id} in this JVM's current Spark environment. Broadcast ids restart with every
-     * SparkContext, so a JVM that ran an earlier one (a notebook that restarted its context, a test suite) may hold
-     * a pool under the same id holding another model: pools of another environment are replaced.
+     * SparkContext, so a JVM that ran an earlier one (a test suite, an executor reused by a new application) may
+     * hold a pool under the same id holding another model: pools of another environment are replaced.
      */
     private static Pool pool(long id) {
         SparkEnv env = SparkEnv.get();
@@ -89,46 +157,30 @@ public final class Predictor {
     }
 
     /**
-     * Broadcasts a model's zip for {@link #withModel}. The network the driver has already restored from it is
-     * offered too: with a local master the tasks run in the driver's JVM and copy it instead of restoring the zip
-     * again; on a cluster it is never used.
-     */
-    public static Broadcast<byte[]> broadcast(JavaSparkContext jsc, byte[] modelZip, ComputationGraph restored) {
-        Broadcast<byte[]> zip = jsc.broadcast(modelZip);
-        if (jsc.isLocal()) {
-            Pool pool = pool(zip.id());
-            synchronized (pool) {
-                pool.template = InferenceGraph.of(restored);
-            }
-        }
-        return zip;
-    }
-
-    /**
      * Skipped inputs are dropped; error inputs come back as error predictions. With {@code flipAverage}, each
      * image's probabilities are the mean of the softmax of the image and of its horizontal mirror image.
      */
-    public static JavaRDD<Prediction> predict(JavaRDD<ImageInput> images, Broadcast<byte[]> modelZip, ModelCard card,
+    public static JavaRDD<Prediction> predict(JavaRDD<ImageInput> images, SharedModel model, ModelCard card,
                                               boolean flipAverage) {
-        return predict(images, modelZip, new Preprocessor(card.inputSize(), card.channels()), card.normalization(),
+        return predict(images, model, new Preprocessor(card.inputSize(), card.channels()), card.normalization(),
                 flipAverage);
     }
 
-    public static JavaRDD<Prediction> predict(JavaRDD<ImageInput> images, Broadcast<byte[]> modelZip, Preprocessor pre,
+    public static JavaRDD<Prediction> predict(JavaRDD<ImageInput> images, SharedModel model, Preprocessor pre,
                                               Normalization norm, boolean flipAverage) {
-        return withModel(images, modelZip, (graph, it) -> predictPartition(graph, it, pre, norm, flipAverage));
+        return withModel(images, model, (graph, it) -> predictPartition(graph, it, pre, norm, flipAverage));
     }
 
-    /** What runs on each partition with a restored network of its own. */
+    /** What runs on each partition with a network of its own. */
     public interface PartitionFunction<T, R> extends Serializable {
         List<R> apply(ComputationGraph graph, Iterator<T> rows) throws Exception;
     }
 
-    /** Runs {@code fn} on every partition with a network restored from {@code modelZip} (pooled per JVM). */
-    public static <T, R> JavaRDD<R> withModel(JavaRDD<T> rows, Broadcast<byte[]> modelZip, PartitionFunction<T, R> fn) {
+    /** Runs {@code fn} on every partition with a network of {@code model} (pooled per JVM). */
+    public static <T, R> JavaRDD<R> withModel(JavaRDD<T> rows, SharedModel model, PartitionFunction<T, R> fn) {
         return rows.mapPartitions(it -> {
-            Pool pool = pool(modelZip.id());
-            ComputationGraph graph = pool.take(modelZip.value());
+            Pool pool = model.networks();
+            ComputationGraph graph = pool.take(model);
             try {
                 return fn.apply(graph, it).iterator();
             } finally {

@@ -4,11 +4,9 @@ import org.apache.hadoop.fs.GlobPattern;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
-import org.apache.spark.util.SerializableConfiguration;
 import org.busispark.augment.Normalization;
 import org.busispark.augment.Preprocessor;
 import org.busispark.config.BusiConfig;
@@ -19,6 +17,7 @@ import org.busispark.model.ModelStore;
 import org.busispark.model.Prediction;
 import org.busispark.model.Predictor;
 import org.busispark.model.ResNetBuilder;
+import org.busispark.storage.HadoopConf;
 import org.busispark.storage.Json;
 import org.busispark.storage.ParquetFiles;
 import org.busispark.storage.Progress;
@@ -38,6 +37,8 @@ import java.util.Locale;
 import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
@@ -90,13 +91,15 @@ public final class ScoreJob {
         BusiConfig.Score settings = config.score();
         progress.stage("model " + name + " version " + version + " (" + loaded.dir() + ") on " + input
                 + (settings.flipAverage() ? ", averaged with the mirror image" : ""));
-        Broadcast<byte[]> zip = Predictor.broadcast(jsc, loaded.zip(), loaded.model().graph());
-        Broadcast<Set<String>> done = jsc.broadcast(scoredBefore(spark, storage, partition));
-        try {
+        // The driver lists the input while it prepares the network: both take a few tenths of a second.
+        CompletableFuture<JavaRDD<ImageInput>> listed = CompletableFuture.supplyAsync(
+                () -> inputs(spark, config, input, ingested, ImageSources.PathFilter.ALL));
+        Set<String> done = scoredBefore(spark, storage, partition);
+        try (Predictor.SharedModel model = Predictor.share(jsc, loaded.model().graph(), loaded::zip)) {
             // One pass: each task reads, decodes, predicts and writes its rows, and sends back only counts and
             // its most malignant images; no decoded image is kept or read twice.
-            Tally total = Predictor.withModel(inputs(spark, config, input, ingested, ImageSources.PathFilter.ALL), zip,
-                    new ScorePartition(new SerializableConfiguration(jsc.hadoopConfiguration()), staging,
+            Tally total = Predictor.withModel(joined(listed), model,
+                    new ScorePartition(HadoopConf.of(jsc), staging,
                             new Preprocessor(card.inputSize(), card.channels()), card.normalization(),
                             List.copyOf(card.classes()), name, Instant.now(), settings.flipAverage(),
                             card.classes().contains(MALIGNANT) ? settings.gradcamTop() : 0, done))
@@ -116,7 +119,7 @@ public final class ScoreJob {
                     PredictionTable.MODEL_VERSION + "=" + version);
             long explained = top.isEmpty() && explain.isEmpty() ? 0
                     : explain(jsc, inputs(spark, config, input, ingested,
-                            new Selection(top, explain.stream().map(ScoreJob::glob).toList())), zip, card, gradcam);
+                            new Selection(top, explain.stream().map(ScoreJob::glob).toList())), model, card, gradcam);
             Report report = new Report(loaded.dir(), name, version, input, total.scored() + total.errors() > 0
                     ? runId : null, settings.tta(), total.seen(), total.scored(), total.errors(), total.skipped(),
                     total.already(), explained);
@@ -124,9 +127,15 @@ public final class ScoreJob {
             progress.done(String.format("%s; %d Grad-CAM overlays in %s", report.run() != null
                     ? "run " + runId + " committed to " + partition : "nothing new to score", explained, gradcam));
             return report;
-        } finally {
-            zip.destroy(false);
-            done.destroy(false);
+        }
+    }
+
+    /** The value of a future, its failure rethrown as it was thrown (a missing input says so). */
+    private static <T> T joined(CompletableFuture<T> future) {
+        try {
+            return future.join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
         }
     }
 
@@ -137,8 +146,9 @@ public final class ScoreJob {
     }
 
     /**
-     * The image ids this model version scored without error in earlier runs. The driver holds them to send to
-     * every task: as many strings as the version has rows.
+     * The image ids this model version scored without error in earlier runs. The driver holds them and sends them
+     * to every executor once, with the scoring stage's closure (which Spark broadcasts): as many strings as the
+     * version has rows.
      */
     private static Set<String> scoredBefore(SparkSession spark, Storage storage, String partition) {
         if (!storage.exists(partition) || storage.listFiles(partition).isEmpty()) {
@@ -175,9 +185,9 @@ public final class ScoreJob {
     }
 
     /** One task's pass: predict what is new in minibatches and write the rows as they come. */
-    private record ScorePartition(SerializableConfiguration conf, String staging, Preprocessor pre,
+    private record ScorePartition(HadoopConf conf, String staging, Preprocessor pre,
                                   Normalization norm, List<String> classes, String modelName, Instant scoredAt,
-                                  boolean flipAverage, int keepTop, Broadcast<Set<String>> done)
+                                  boolean flipAverage, int keepTop, Set<String> done)
             implements Predictor.PartitionFunction<ImageInput, Tally> {
         @Override
         public List<Tally> apply(ComputationGraph graph, Iterator<ImageInput> it) {
@@ -199,7 +209,7 @@ public final class ScoreJob {
                     } else if (in.error() != null) {
                         out.write(Predictor.failed(in));
                         errors++;
-                    } else if (done.value().contains(in.imageId())) {
+                    } else if (done.contains(in.imageId())) {
                         already++;
                     } else {
                         batch.add(in);
@@ -240,14 +250,14 @@ public final class ScoreJob {
     }
 
     /** Writes one overlay per selected image from the executors; returns how many. */
-    private static long explain(JavaSparkContext jsc, JavaRDD<ImageInput> selected, Broadcast<byte[]> zip,
+    private static long explain(JavaSparkContext jsc, JavaRDD<ImageInput> selected, Predictor.SharedModel model,
                                 ModelCard card, String dir) {
-        SerializableConfiguration conf = new SerializableConfiguration(jsc.hadoopConfiguration());
+        HadoopConf conf = HadoopConf.of(jsc);
         Preprocessor pre = new Preprocessor(card.inputSize(), card.channels());
         Normalization norm = card.normalization();
         String layer = ResNetBuilder.lastBlock(card.architecture());
         List<String> classes = card.classes();
-        return Predictor.withModel(selected.filter(i -> i.image() != null), zip, (graph, it) -> {
+        return Predictor.withModel(selected.filter(i -> i.image() != null), model, (graph, it) -> {
             Storage storage = new Storage(conf.value());
             GradCam gradCam = new GradCam(graph, layer);
             List<String> written = new ArrayList<>();

@@ -1,7 +1,6 @@
 package org.busispark.model;
 
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 import org.busispark.augment.Preprocessor;
 import org.busispark.config.BusiConfig;
 import org.busispark.config.ConfigLoader;
@@ -16,6 +15,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -42,12 +42,12 @@ class PredictorPoolTest {
 
         StopsSpark.stopAnySession();
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(StopsSpark.session().sparkContext());
-        Broadcast<byte[]> a = jsc.broadcast(TrainedModel.toZip(first, false));
+        Predictor.SharedModel a = Predictor.broadcast(jsc, TrainedModel.toZip(first, false));
         float[] fromFirst = score(jsc, a, x, pre);
         StopsSpark.stopAnySession();
         jsc = JavaSparkContext.fromSparkContext(StopsSpark.session().sparkContext());
-        Broadcast<byte[]> b = jsc.broadcast(TrainedModel.toZip(second, false));
-        assertEquals(a.id(), b.id(), "the case this guards: the same id in the new context");
+        Predictor.SharedModel b = Predictor.broadcast(jsc, TrainedModel.toZip(second, false));
+        assertEquals(a.id(), b.id(), "the case this guards: the same broadcast id in the new context");
         float[] fromSecond = score(jsc, b, x, pre);
 
         assertArrayEquals(Predictor.output(second, x, pre)[0], fromSecond, 1e-5f, "the second context's model");
@@ -59,8 +59,38 @@ class PredictorPoolTest {
         return ResNetBuilder.build(new BusiConfig.Model("resnet18", SIZE, 1, 0.125, TinyModel.CLASSES), train);
     }
 
-    private static float[] score(JavaSparkContext jsc, Broadcast<byte[]> zip, float[][] x, Preprocessor pre) {
-        return Predictor.withModel(jsc.parallelize(List.of(0), 1), zip,
+    /**
+     * With a local master the tasks copy the driver's network: nothing is serialised (the zip is never asked for),
+     * and a closed model is released, not kept for the rest of the JVM's life.
+     */
+    @Test
+    void aLocalMasterSharesTheDriversNetworkAndReleasesItOnClose() {
+        float[][] x = new float[3][SIZE * SIZE];
+        Random r = new Random(5);
+        for (float[] row : x) {
+            for (int i = 0; i < row.length; i++) {
+                row[i] = (float) r.nextGaussian();
+            }
+        }
+        ComputationGraph net = network(4);
+        Preprocessor pre = new Preprocessor(SIZE, 1);
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(StopsSpark.session().sparkContext());
+        Predictor.SharedModel shared = Predictor.share(jsc, net, () -> {
+            throw new AssertionError("a local master needs no zip");
+        });
+        float[][] expected = Predictor.output(net, x, pre);
+        List<float[]> fromTasks = Predictor.withModel(jsc.parallelize(List.of(0, 1, 2), 3), shared,
+                (graph, it) -> List.of(Predictor.output(graph, new float[][] {x[it.next()]}, pre)[0])).collect();
+        for (int i = 0; i < x.length; i++) {
+            assertArrayEquals(expected[i], fromTasks.get(i), 1e-5f, "image " + i);
+        }
+        shared.close();
+        Exception e = assertThrows(Exception.class, () -> score(jsc, shared, x, pre));
+        assertTrue(String.valueOf(e.getMessage()).contains("used after it was closed"), e.getMessage());
+    }
+
+    private static float[] score(JavaSparkContext jsc, Predictor.SharedModel model, float[][] x, Preprocessor pre) {
+        return Predictor.withModel(jsc.parallelize(List.of(0), 1), model,
                 (graph, it) -> List.of(Predictor.output(graph, x, pre)[0])).collect().get(0);
     }
 }
