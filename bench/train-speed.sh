@@ -10,6 +10,7 @@ arch="${1:-resnet18}" size="${2:-128}" batch="${3:-16}" batches="${4:-10}"
 threads="$(nproc)"
 "$here/bin/busi" --version >/dev/null # builds the jar if needed, outside the timed runs
 opens="$(sed -n 's:.*<spark.jvm.opens>\(.*\)</spark.jvm.opens>.*:\1:p' "$here/pom.xml")"
+tuning="$(sed -n 's:.*<busi.jvm.tuning>\(.*\)</busi.jvm.tuning>.*:\1:p' "$here/pom.xml")" # bin/busi's JVM options
 cp="$here/target/busi-spark.jar:$(cat "$here/target/classpath.txt")"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
@@ -19,7 +20,7 @@ echo "| run (a: DL4J fit, one JVM; b: DL4J fit through Spark local[2] with param
 echo "|---|---|---|"
 declare -A speed
 # shellcheck disable=SC2206
-dl4j=(java -Xmx4g $opens -cp "$cp" "$here/bench/Dl4jSpeed.java")
+dl4j=(java -Xmx4g $tuning $opens -cp "$cp" "$here/bench/Dl4jSpeed.java")
 torch=(/usr/bin/python3 "$here/bench/torch_speed.py")
 measure() { # name, dl4j|torch, mode, [extra argument]
   local name="$1" tool="$2" mode="$3" extra="${4:-}"
