@@ -20,9 +20,9 @@ import java.util.List;
 /**
  * Lists and reads files on any Hadoop file system. Unlike Spark's file sources it keeps what a hospital
  * archive really holds: zero-byte files (which Spark's splitter drops) and hidden files (which its listing
- * hides), so that ingest can quarantine or count them instead of losing them silently. Only folder names are
- * walked on the driver; files are listed on the executors, and read there only after they have been grouped,
- * so that no image bytes are ever shuffled.
+ * hides), so that ingest can quarantine or count them instead of losing them silently. Folder names are walked
+ * on the driver; the files of a large tree are listed on the executors. Files are read on the executors only,
+ * after they have been grouped, so that no image bytes are ever shuffled or sent to the driver.
  */
 public final class FileListing {
     /** A listed file: its path, and its bytes or why they could not be read (a reason and a detail). */
@@ -31,14 +31,29 @@ public final class FileListing {
 
     private FileListing() {}
 
-    /** Every file under {@code root} as (path, length in bytes). */
-    public static JavaRDD<String[]> list(JavaSparkContext jsc, String root) {
+    /**
+     * Trees of at most this many folders are listed by the driver, as Spark's file index lists up to
+     * {@code spark.sql.sources.parallelPartitionDiscovery.threshold} (32) paths itself: a listing job costs more.
+     */
+    public static final int DRIVER_LISTING_FOLDERS = 32;
+
+    /** The files under a root: on the driver where the tree has few folders, else as a Spark job. */
+    public record Listing(List<String[]> onDriver, JavaRDD<String[]> distributed) {}
+
+    /**
+     * Every file under {@code root} as (path, length in bytes): listed by the driver when the tree has at most
+     * {@link #DRIVER_LISTING_FOLDERS} folders, else by one task per folder.
+     */
+    public static Listing list(JavaSparkContext jsc, String root) {
         String uri = Storage.normalize(root);
         Configuration hadoop = jsc.hadoopConfiguration();
         List<String> folders = folders(hadoop, uri);
+        if (folders.size() <= DRIVER_LISTING_FOLDERS) {
+            return new Listing(filesIn(hadoop, folders, root), null);
+        }
         HadoopConf conf = HadoopConf.of(jsc);
-        return jsc.parallelize(folders, Math.max(1, Math.min(folders.size(), jsc.defaultParallelism())))
-                .flatMap(folder -> filesIn(conf.value(), folder).iterator());
+        return new Listing(null, jsc.parallelize(folders, Math.max(1, Math.min(folders.size(), jsc.defaultParallelism())))
+                .flatMap(folder -> filesIn(conf.value(), folder).iterator()));
     }
 
     /**
@@ -48,16 +63,21 @@ public final class FileListing {
      * index does.
      */
     public static JavaRDD<String[]> listOnDriver(JavaSparkContext jsc, String root, int slices) {
-        List<String[]> files = new ArrayList<>();
         Configuration hadoop = jsc.hadoopConfiguration();
+        List<String[]> files = filesIn(hadoop, folders(hadoop, Storage.normalize(root)), root);
+        return jsc.parallelize(files, Math.max(1, Math.min(slices, files.size())));
+    }
+
+    private static List<String[]> filesIn(Configuration hadoop, List<String> folders, String root) {
+        List<String[]> files = new ArrayList<>();
         try {
-            for (String folder : folders(hadoop, Storage.normalize(root))) {
+            for (String folder : folders) {
                 files.addAll(filesIn(hadoop, folder));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot list " + root + ": " + e.getMessage(), e);
         }
-        return jsc.parallelize(files, Math.max(1, Math.min(slices, files.size())));
+        return files;
     }
 
     /** The root and every folder below it, breadth first. */

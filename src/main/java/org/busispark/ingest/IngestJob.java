@@ -22,6 +22,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -48,10 +49,20 @@ public final class IngestJob {
     static JavaRDD<IngestRules.Outcome> forDataset(SparkSession spark, String input, BusiConfig config) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         List<String> classes = config.model().classes();
-        JavaPairRDD<String, IngestRules.SourceRef> refs = ManifestSource.isManifest(input)
-                ? ManifestSource.refs(spark, input, config)
-                : FileListing.list(jsc, input).mapToPair(f -> folderRef(f, classes, true));
-        return resolveGroups(jsc, refs, config, true, true);
+        if (ManifestSource.isManifest(input)) {
+            return resolveGroups(jsc, ManifestSource.refs(spark, input, config), config, true, true);
+        }
+        FileListing.Listing listing = FileListing.list(jsc, input);
+        if (listing.distributed() != null) {
+            return resolveGroups(jsc, listing.distributed().mapToPair(f -> folderRef(f, classes, true)), config, true, true);
+        }
+        // Listed by the driver: it groups the paths too, and the groups go to the tasks without a shuffle.
+        Map<String, List<IngestRules.SourceRef>> groups = new LinkedHashMap<>();
+        for (String[] f : listing.onDriver()) {
+            Tuple2<String, IngestRules.SourceRef> ref = folderRef(f, classes, true);
+            groups.computeIfAbsent(ref._1(), k -> new ArrayList<>()).add(ref._2());
+        }
+        return resolve(jsc, jsc.parallelize(new ArrayList<>(groups.values()), slices(jsc)), config, true, true);
     }
 
     /**
@@ -85,11 +96,18 @@ public final class IngestJob {
                                                               JavaPairRDD<String, IngestRules.SourceRef> refs,
                                                               BusiConfig config, boolean requireLabel,
                                                               boolean forDataset) {
+        return resolve(jsc, refs.groupByKey(slices(jsc)).map(Tuple2::_2), config, requireLabel, forDataset);
+    }
+
+    /** Reads each group's files (an image and its masks) in the task and resolves them together. */
+    private static JavaRDD<IngestRules.Outcome> resolve(JavaSparkContext jsc,
+                                                        JavaRDD<? extends Iterable<IngestRules.SourceRef>> groups,
+                                                        BusiConfig config, boolean requireLabel, boolean forDataset) {
         BusiConfig.Ingest settings = config.ingest();
         HadoopConf conf = HadoopConf.of(jsc);
-        return refs.groupByKey(slices(jsc)).flatMap(group -> {
+        return groups.flatMap(group -> {
             List<IngestRules.SourceFile> parts = new ArrayList<>();
-            group._2().forEach(ref -> parts.add(ref.read(conf.value(), settings.maxFileBytes())));
+            group.forEach(ref -> parts.add(ref.read(conf.value(), settings.maxFileBytes())));
             return IngestRules.resolve(parts, settings, requireLabel, forDataset).iterator();
         });
     }
@@ -135,8 +153,11 @@ public final class IngestJob {
             progress.stage(String.format("%d images decoded (%.0f images/s), %d of them new; %d already in the dataset",
                     accepted.size(), accepted.size() / progress.elapsedSeconds(), fresh.size(), old.size()));
 
-            JavaPairRDD<String, Long> hashes = outcomes.filter(o -> o.status() == IngestRules.Status.ACCEPTED)
-                    .mapToPair(o -> new Tuple2<>(o.imageId(), o.phash()));
+            // The hashes are among the metadata the driver holds: sent from there, the join does not read the
+            // cached blobs again, and runs as one task per core.
+            JavaPairRDD<String, Long> hashes = jsc.parallelizePairs(all.stream()
+                    .filter(o -> o.status() == IngestRules.Status.ACCEPTED)
+                    .map(o -> new Tuple2<>(o.imageId(), o.phash())).toList(), jsc.defaultParallelism());
             if (existing != null) {
                 hashes = hashes.union(existing.select(ImageTable.IMAGE_ID, ImageTable.PHASH).javaRDD()
                         .mapToPair(r -> new Tuple2<>(r.getString(0), r.getLong(1))));

@@ -156,9 +156,8 @@ public final class IngestRules {
      */
     private static byte[] mergeMasks(List<SourceFile> masks, DecodedImage image, BusiConfig.Ingest settings,
                                      Map<String, Outcome> outcomes) {
-        byte[] merged = null;
-        byte[] only = null;
-        int used = 0;
+        List<SourceFile> usedFiles = new ArrayList<>();
+        List<DecodedImage> used = new ArrayList<>();
         for (SourceFile m : masks) {
             Outcome rejected = null;
             DecodedImage mask = null;
@@ -184,18 +183,22 @@ public final class IngestRules {
             }
             outcomes.put(m.path(), Outcome.rejected(Status.SKIPPED, m, m.entry().label(), MASK_MERGED,
                     "merged into its image's row"));
-            if (merged == null) {
-                merged = new byte[mask.gray().length];
-            }
-            used++;
-            only = m.content();
-            for (int i = 0; i < merged.length; i++) {
-                merged[i] = (byte) Math.max(merged[i] & 0xff, mask.gray()[i] & 0xff);
-            }
+            usedFiles.add(m);
+            used.add(mask);
         }
-        if (merged == null) {
+        if (used.isEmpty()) {
             return null;
         }
-        return used == 1 && ImageCodec.isGray8Png(only) ? only : ImageCodec.encodePng(image.width(), image.height(), merged);
+        if (used.size() == 1 && ImageCodec.isGray8Png(usedFiles.get(0).content())) {
+            return usedFiles.get(0).content();
+        }
+        byte[] merged = new byte[used.get(0).gray().length];
+        for (DecodedImage mask : used) {
+            byte[] gray = mask.gray();
+            for (int i = 0; i < merged.length; i++) {
+                merged[i] = (byte) Math.max(merged[i] & 0xff, gray[i] & 0xff);
+            }
+        }
+        return ImageCodec.encodePng(image.width(), image.height(), merged);
     }
 }

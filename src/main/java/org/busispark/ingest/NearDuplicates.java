@@ -26,7 +26,7 @@ public final class NearDuplicates {
      */
     public static List<String[]> edges(JavaPairRDD<String, Long> hashes, int maxDistance) {
         int bands = maxDistance + 1;
-        int partitions = Math.max(1, hashes.context().defaultParallelism() * 2);
+        int partitions = Math.max(1, hashes.context().defaultParallelism());
         List<String> found = hashes
                 .flatMapToPair(h -> {
                     List<Tuple2<Long, Tuple2<String, Long>>> out = new ArrayList<>(bands);

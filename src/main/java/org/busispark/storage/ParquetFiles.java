@@ -7,7 +7,9 @@ import org.apache.parquet.hadoop.ParquetWriter;
 import org.apache.parquet.hadoop.example.ExampleParquetWriter;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 import org.apache.parquet.hadoop.util.HadoopOutputFile;
+import org.apache.parquet.column.ColumnDescriptor;
 import org.apache.parquet.schema.MessageType;
+import org.apache.parquet.schema.PrimitiveType;
 import org.apache.spark.TaskContext;
 
 import java.io.IOException;
@@ -32,18 +34,29 @@ public final class ParquetFiles {
 
     private ParquetFiles() {}
 
-    /** A writer for a new file; {@code compressed} false for columns that are compressed already (PNG bytes). */
+    /**
+     * A writer for a new file; {@code compressed} false for columns that are compressed already (PNG bytes).
+     * Raw binary columns (no string annotation) hold blobs and get no dictionary: Parquet would hash every blob
+     * in full until the dictionary overflows, for nothing.
+     */
     public static ParquetWriter<Group> open(Configuration hadoop, Path file, MessageType schema, boolean compressed) {
         try {
-            return ExampleParquetWriter.builder(HadoopOutputFile.fromPath(file, hadoop))
+            ExampleParquetWriter.Builder builder = ExampleParquetWriter.builder(HadoopOutputFile.fromPath(file, hadoop))
                     .withType(schema)
                     .withConf(hadoop)
                     .withRowGroupSize(ROW_GROUP_BYTES)
                     // Parquet measures a row group only after 100 rows by default: 13 MB of BUSI PNGs, 100 MB of
                     // larger images. Checked from the first row, blob row groups close near their size.
                     .withMinRowCountForPageSizeCheck(1)
-                    .withCompressionCodec(compressed ? CompressionCodecName.SNAPPY : CompressionCodecName.UNCOMPRESSED)
-                    .build();
+                    .withCompressionCodec(compressed ? CompressionCodecName.SNAPPY : CompressionCodecName.UNCOMPRESSED);
+            for (ColumnDescriptor c : schema.getColumns()) {
+                PrimitiveType type = c.getPrimitiveType();
+                if (type.getPrimitiveTypeName() == PrimitiveType.PrimitiveTypeName.BINARY
+                        && type.getLogicalTypeAnnotation() == null) {
+                    builder = builder.withDictionaryEncoding(String.join(".", c.getPath()), false);
+                }
+            }
+            return builder.build();
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot create " + file, e);
         }

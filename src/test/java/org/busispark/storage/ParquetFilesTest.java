@@ -2,6 +2,7 @@ package org.busispark.storage;
 
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
+import org.apache.parquet.column.Encoding;
 import org.apache.parquet.example.data.Group;
 import org.apache.parquet.example.data.simple.SimpleGroupFactory;
 import org.apache.parquet.hadoop.ParquetFileReader;
@@ -64,5 +65,28 @@ class ParquetFilesTest {
         var read = spark.read().parquet(file.toString());
         assertTrue(read.javaRDD().getNumPartitions() >= 3, "partitions of at most 32 MB: " + read.javaRDD().getNumPartitions());
         assertEquals(rows, read.count());
+    }
+
+    /** Blobs are never put in a dictionary; strings still are. */
+    @Test
+    void blobColumnsGetNoDictionaryAndStringColumnsDo() throws Exception {
+        MessageType schema = MessageTypeParser.parseMessageType(
+                "message t { required binary label (STRING); required binary png; }");
+        Path file = new Path(tmp.resolve("dict.parquet").toUri());
+        Configuration hadoop = new Configuration();
+        byte[] blob = new byte[1000];
+        try (ParquetWriter<Group> writer = ParquetFiles.open(hadoop, file, schema, false)) {
+            SimpleGroupFactory groups = new SimpleGroupFactory(schema);
+            for (int i = 0; i < 50; i++) {
+                blob[0] = (byte) (i % 3); // three distinct blobs: a dictionary would take them
+                writer.write(groups.newGroup().append("label", "class" + (i % 3))
+                        .append("png", Binary.fromConstantByteArray(blob.clone())));
+            }
+        }
+        try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(file, hadoop))) {
+            var columns = reader.getFooter().getBlocks().get(0).getColumns();
+            assertTrue(columns.get(0).getEncodings().stream().anyMatch(Encoding::usesDictionary), "label: " + columns.get(0).getEncodings());
+            assertTrue(columns.get(1).getEncodings().stream().noneMatch(Encoding::usesDictionary), "png: " + columns.get(1).getEncodings());
+        }
     }
 }
