@@ -58,6 +58,9 @@ public final class ImageTable {
     public static final String SIZE = "size";
 
     /** The Parquet schema of {@code images/}, as Spark reads it; {@code split} is the partition folder. */
+    /** What one ingest run's image files hold at most, roughly: Spark's own default split size. */
+    static final long FILE_BYTES = 128L << 20;
+
     static final MessageType IMAGES = Types.buildMessage()
             .required(BINARY).as(STRING).named(IMAGE_ID)
             .required(BINARY).as(STRING).named(SOURCE_PATH)

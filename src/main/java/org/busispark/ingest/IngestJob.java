@@ -185,7 +185,14 @@ public final class IngestJob {
             if (!fresh.isEmpty()) {
                 String target = Storage.child(imagesDir, runFolder);
                 String imageStaging = storage.stagingFor(target);
-                List<String> files = outcomes.map(o -> decide(o, assignments.value()))
+                // Files of about FILE_BYTES each, at least one task per core: fewer, larger files than the
+                // decoding's partitions, and less per-task overhead (cached partitions merge, no shuffle).
+                Set<String> freshPaths = fresh.stream().map(DatasetPlanner.NewImage::sourcePath).collect(Collectors.toSet());
+                long bytes = all.stream().filter(o -> freshPaths.contains(o.sourcePath()))
+                        .mapToLong(IngestRules.Outcome::size).sum();
+                int writers = (int) Math.max(jsc.defaultParallelism(), Math.ceil(bytes / (double) ImageTable.FILE_BYTES));
+                List<String> files = outcomes.coalesce(Math.min(writers, outcomes.getNumPartitions()))
+                        .map(o -> decide(o, assignments.value()))
                         .filter(o -> o.status() == IngestRules.Status.ACCEPTED)
                         .mapPartitions(new ImageTable.WriteTask(HadoopConf.of(jsc),
                                 imageStaging, List.copyOf(config.model().classes()), ParquetFiles.micros(Instant.now()),

@@ -51,6 +51,21 @@ class BusiIngestTest {
         assertEquals(662, rows.size());
     }
 
+    /** 86 MB of images, less than one file's worth: one file per split per task, one task per core. */
+    @Test
+    void aRunWritesOneFilePerSplitPerCore() throws Exception {
+        int cores = StopsSpark.session().sparkContext().defaultParallelism();
+        try (var runs = Files.list(out.resolve("images"))) {
+            Path run = runs.filter(p -> p.getFileName().toString().startsWith("ingest_run=")).findFirst().orElseThrow();
+            for (String split : List.of("train", "validation", "test")) {
+                try (var files = Files.list(run.resolve("split=" + split))) {
+                    long n = files.filter(p -> p.toString().endsWith(".parquet")).count();
+                    assertTrue(n >= 1 && n <= cores, split + ": " + n + " files for " + cores + " cores");
+                }
+            }
+        }
+    }
+
     @Test
     void noDuplicateGroupSpansTwoSplits() {
         Map<String, Long> splitsPerGroup = rows.stream().collect(Collectors.groupingBy(r -> r.getString(3),
