@@ -185,12 +185,14 @@ public final class IngestJob {
             if (!fresh.isEmpty()) {
                 String target = Storage.child(imagesDir, runFolder);
                 String imageStaging = storage.stagingFor(target);
-                // Files of about FILE_BYTES each, at least one task per core: fewer, larger files than the
-                // decoding's partitions, and less per-task overhead (cached partitions merge, no shuffle).
+                // Files of at most about FILE_BYTES, written by a multiple of the cores' count of tasks: fewer,
+                // larger files than the decoding's partitions, less per-task overhead (cached partitions merge,
+                // no shuffle), and no last task running alone.
                 Set<String> freshPaths = fresh.stream().map(DatasetPlanner.NewImage::sourcePath).collect(Collectors.toSet());
                 long bytes = all.stream().filter(o -> freshPaths.contains(o.sourcePath()))
                         .mapToLong(IngestRules.Outcome::size).sum();
-                int writers = (int) Math.max(jsc.defaultParallelism(), Math.ceil(bytes / (double) ImageTable.FILE_BYTES));
+                int cores = jsc.defaultParallelism();
+                int writers = cores * (int) Math.max(1, Math.ceil(bytes / ((double) ImageTable.FILE_BYTES * cores)));
                 List<String> files = outcomes.coalesce(Math.min(writers, outcomes.getNumPartitions()))
                         .map(o -> decide(o, assignments.value()))
                         .filter(o -> o.status() == IngestRules.Status.ACCEPTED)
