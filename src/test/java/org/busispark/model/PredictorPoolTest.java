@@ -29,13 +29,7 @@ class PredictorPoolTest {
 
     @Test
     void aNewContextNeverGetsAnEarlierContextsNetworkUnderTheSameBroadcastId() {
-        float[][] x = new float[2][SIZE * SIZE];
-        Random r = new Random(3);
-        for (float[] row : x) {
-            for (int i = 0; i < row.length; i++) {
-                row[i] = (float) r.nextGaussian();
-            }
-        }
+        float[][] x = inputs(2, 3);
         ComputationGraph first = network(1);
         ComputationGraph second = network(2);
         Preprocessor pre = new Preprocessor(SIZE, 1);
@@ -54,6 +48,17 @@ class PredictorPoolTest {
         assertTrue(Math.abs(fromFirst[0] - fromSecond[0]) > 1e-4, "the two models differ");
     }
 
+    private static float[][] inputs(int n, long seed) {
+        float[][] x = new float[n][SIZE * SIZE];
+        Random r = new Random(seed);
+        for (float[] row : x) {
+            for (int i = 0; i < row.length; i++) {
+                row[i] = (float) r.nextGaussian();
+            }
+        }
+        return x;
+    }
+
     private static ComputationGraph network(long seed) {
         BusiConfig.Train train = ConfigLoader.load(null, Map.of("busi.train.seed", String.valueOf(seed))).train();
         return ResNetBuilder.build(new BusiConfig.Model("resnet18", SIZE, 1, 0.125, TinyModel.CLASSES), train);
@@ -65,13 +70,7 @@ class PredictorPoolTest {
      */
     @Test
     void aLocalMasterSharesTheDriversNetworkAndReleasesItOnClose() {
-        float[][] x = new float[3][SIZE * SIZE];
-        Random r = new Random(5);
-        for (float[] row : x) {
-            for (int i = 0; i < row.length; i++) {
-                row[i] = (float) r.nextGaussian();
-            }
-        }
+        float[][] x = inputs(3, 5);
         ComputationGraph net = network(4);
         Preprocessor pre = new Preprocessor(SIZE, 1);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(StopsSpark.session().sparkContext());
