@@ -3,6 +3,7 @@ package org.busispark.train;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -34,9 +35,11 @@ import org.deeplearning4j.spark.api.RDDTrainingApproach;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.nd4j.linalg.dataset.DataSet;
+import scala.Tuple2;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -72,11 +75,18 @@ public final class TrainJob {
         // Rows are cached on local disk only: they are read a few times per epoch, sequentially, and kept on the
         // heap they took Spark's storage share in proportion to the dataset (an eight-fold BUSI set failed in a
         // 1 GB heap that trains the plain folder; docs/benchmarks.md, training memory).
-        JavaRDD<TrainingExamples.Row> trainRows = trainRowsDf
-                .select(ImageTable.IMAGE_ID, ImageTable.LABEL_INDEX, ImageTable.IMAGE, ImageTable.MASK).javaRDD()
-                .map(r -> new TrainingExamples.Row(r.getString(0), r.getInt(1), (byte[]) r.get(2),
-                        lesions && !r.isNullAt(3) ? LesionBox.of(ImageCodec.decodePng((byte[]) r.get(3))) : null))
+        // Each row is indexed by its rank in (image id, source path) order, which the averaging rounds are cut from:
+        // a seed trains the same way on the same images however many files the dataset was written in, and however
+        // Spark partitions them. Only the keys come to the driver.
+        Broadcast<Map<String, Long>> ranks = jsc.broadcast(ranks(trainRowsDf));
+        JavaPairRDD<TrainingExamples.Row, Long> indexedTrainRows = trainRowsDf
+                .select(ImageTable.IMAGE_ID, ImageTable.LABEL_INDEX, ImageTable.IMAGE, ImageTable.MASK,
+                        ImageTable.SOURCE_PATH).javaRDD()
+                .mapToPair(r -> new Tuple2<>(new TrainingExamples.Row(r.getString(0), r.getInt(1), (byte[]) r.get(2),
+                        lesions && !r.isNullAt(3) ? LesionBox.of(ImageCodec.decodePng((byte[]) r.get(3))) : null),
+                        ranks.value().get(rankKey(r.getString(0), r.getString(4)))))
                 .persist(StorageLevel.DISK_ONLY());
+        JavaRDD<TrainingExamples.Row> trainRows = indexedTrainRows.keys();
         // Validation images are cached as their PNG bytes, a third of their pixels' size, and decoded per epoch.
         JavaRDD<TrainingExamples.Row> validationRows = ImageSources.ingested(spark, data, Splits.VALIDATION)
                 .select(ImageTable.IMAGE_ID, ImageTable.LABEL_INDEX, ImageTable.IMAGE).javaRDD()
@@ -126,8 +136,6 @@ public final class TrainJob {
             SparkComputationGraph sparkGraph = new SparkComputationGraph(jsc, graph, master);
             int roundSize = (trainCfg.workers() == 0 ? jsc.defaultParallelism() : trainCfg.workers())
                     * trainCfg.batchSizePerWorker() * trainCfg.averagingFrequency();
-            // Row indices follow the cached rows' fixed order (Parquet files, then rows), so rounds are reproducible.
-            JavaPairRDD<TrainingExamples.Row, Long> indexedTrainRows = trainRows.zipWithIndex();
             TrainingExamples examples = new TrainingExamples(new Augmenter(config.augment(), modelCfg.inputSize()),
                     pre, norm, modelCfg.numClasses(), trainCfg.seed());
 
@@ -227,7 +235,8 @@ public final class TrainJob {
             progress.done("model of epoch " + bestEpoch + " written to " + modelDir);
             return model;
         } finally {
-            trainRows.unpersist(false);
+            indexedTrainRows.unpersist(false);
+            ranks.destroy(false);
             validationRows.unpersist(false);
         }
     }
@@ -262,6 +271,21 @@ public final class TrainJob {
             return new double[] {m[0], m[1], plane.length};
         }).reduce((a, b) -> new double[] {a[0] + b[0], a[1] + b[1], a[2] + b[2]});
         return Normalization.fromMoments(moments[0], moments[1], (long) moments[2]);
+    }
+
+    /** Each training row's rank by (image id, source path), from 0. */
+    private static Map<String, Long> ranks(Dataset<Row> trainRows) {
+        List<String> keys = trainRows.select(ImageTable.IMAGE_ID, ImageTable.SOURCE_PATH).collectAsList().stream()
+                .map(r -> rankKey(r.getString(0), r.getString(1))).sorted().toList();
+        Map<String, Long> rank = new HashMap<>();
+        for (int i = 0; i < keys.size(); i++) {
+            rank.put(keys.get(i), (long) i);
+        }
+        return rank;
+    }
+
+    private static String rankKey(String imageId, String sourcePath) {
+        return imageId + '\u0000' + sourcePath;
     }
 
     /** Order-independent fingerprint of the training image ids: their count and the sum of their 64-bit prefixes. */
