@@ -156,8 +156,8 @@ public final class IngestRules {
      */
     private static byte[] mergeMasks(List<SourceFile> masks, DecodedImage image, BusiConfig.Ingest settings,
                                      Map<String, Outcome> outcomes) {
-        List<SourceFile> usedFiles = new ArrayList<>();
         List<DecodedImage> used = new ArrayList<>();
+        byte[] first = null; // the first merged mask's file, kept as it is when it is the only one
         for (SourceFile m : masks) {
             Outcome rejected = null;
             DecodedImage mask = null;
@@ -183,14 +183,14 @@ public final class IngestRules {
             }
             outcomes.put(m.path(), Outcome.rejected(Status.SKIPPED, m, m.entry().label(), MASK_MERGED,
                     "merged into its image's row"));
-            usedFiles.add(m);
+            first = first == null ? m.content() : first;
             used.add(mask);
         }
         if (used.isEmpty()) {
             return null;
         }
-        if (used.size() == 1 && ImageCodec.isGray8Png(usedFiles.get(0).content())) {
-            return usedFiles.get(0).content();
+        if (used.size() == 1 && ImageCodec.isGray8Png(first)) {
+            return first;
         }
         byte[] merged = new byte[used.get(0).gray().length];
         for (DecodedImage mask : used) {

@@ -78,7 +78,9 @@ public final class TrainJob {
         // Each row is indexed by its rank in (image id, source path) order, which the averaging rounds are cut from:
         // a seed trains the same way on the same images however many files the dataset was written in, and however
         // Spark partitions them. Only the keys come to the driver.
-        Broadcast<Map<String, Long>> ranks = jsc.broadcast(ranks(trainRowsDf));
+        List<String> trainKeys = trainRowsDf.select(ImageTable.IMAGE_ID, ImageTable.SOURCE_PATH).collectAsList().stream()
+                .map(r -> rankKey(r.getString(0), r.getString(1))).sorted().toList();
+        Broadcast<Map<String, Long>> ranks = jsc.broadcast(ranks(trainKeys));
         JavaPairRDD<TrainingExamples.Row, Long> indexedTrainRows = trainRowsDf
                 .select(ImageTable.IMAGE_ID, ImageTable.LABEL_INDEX, ImageTable.IMAGE, ImageTable.MASK,
                         ImageTable.SOURCE_PATH).javaRDD()
@@ -226,7 +228,7 @@ public final class TrainJob {
             ModelCard card = new ModelCard(ModelCard.FORMAT_VERSION, "busi-" + modelCfg.architecture(),
                     modelCfg.classes(), modelCfg.inputSize(), modelCfg.channels(), norm, modelCfg.architecture(),
                     modelCfg.widthMultiplier(), best.numParams(), bestEpoch, trainCfg, config.augment(),
-                    new ModelCard.TrainingData(data, perSplit, perClass, fingerprint(trainRows, trainCount)),
+                    new ModelCard.TrainingData(data, perSplit, perClass, fingerprint(trainKeys)),
                     bestMetrics, BuildInfo.version(),
                     Instant.now().toString());
             TrainedModel model = new TrainedModel(best, card);
@@ -273,25 +275,27 @@ public final class TrainJob {
         return Normalization.fromMoments(moments[0], moments[1], (long) moments[2]);
     }
 
-    /** Each training row's rank by (image id, source path), from 0. */
-    private static Map<String, Long> ranks(Dataset<Row> trainRows) {
-        List<String> keys = trainRows.select(ImageTable.IMAGE_ID, ImageTable.SOURCE_PATH).collectAsList().stream()
-                .map(r -> rankKey(r.getString(0), r.getString(1))).sorted().toList();
+    /** Each training row's rank in {@code sortedKeys}, from 0. */
+    private static Map<String, Long> ranks(List<String> sortedKeys) {
         Map<String, Long> rank = new HashMap<>();
-        for (int i = 0; i < keys.size(); i++) {
-            rank.put(keys.get(i), (long) i);
+        for (int i = 0; i < sortedKeys.size(); i++) {
+            rank.put(sortedKeys.get(i), (long) i);
         }
         return rank;
     }
 
+    /** A row's sort key: its image id (a hex content hash) first. */
     private static String rankKey(String imageId, String sourcePath) {
         return imageId + '\u0000' + sourcePath;
     }
 
-    /** Order-independent fingerprint of the training image ids: their count and the sum of their 64-bit prefixes. */
-    private static String fingerprint(JavaRDD<TrainingExamples.Row> rows, long count) {
-        long sum = rows.map(r -> Long.parseUnsignedLong(r.imageId().substring(0, 16), 16)).fold(0L, Long::sum);
-        return count + ":" + Long.toHexString(sum);
+    /**
+     * Order-independent fingerprint of the training image ids (from the rank keys the driver holds): their count
+     * and the sum of their 64-bit prefixes.
+     */
+    private static String fingerprint(List<String> trainKeys) {
+        long sum = trainKeys.stream().mapToLong(k -> Long.parseUnsignedLong(k.substring(0, 16), 16)).sum();
+        return trainKeys.size() + ":" + Long.toHexString(sum);
     }
 
     private static Map<String, Long> countBy(Dataset<Row> rows, String column) {
