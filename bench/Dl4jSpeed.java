@@ -7,6 +7,7 @@ import org.busispark.config.ConfigLoader;
 import org.busispark.config.Nd4jRuntime;
 import org.busispark.model.InferenceGraph;
 import org.busispark.model.ResNetBuilder;
+import org.busispark.model.onednn.OneDnnLayers;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.spark.api.RDDTrainingApproach;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
@@ -23,7 +24,8 @@ import java.util.Map;
 
 /**
  * DL4J side of bench/train-speed.sh: the product's ResNet (ResNetBuilder) on random 1-channel images, Adam,
- * timed after warm-up. Modes: fit (plain single-JVM ComputationGraph.fit), infer (output in inference mode),
+ * timed after warm-up, with its training convolutions on oneDNN as busi train runs them
+ * ({@code -Dbusi.train.convolutions=nd4j}: ND4J's own path). Modes: fit (plain single-JVM ComputationGraph.fit), infer (output in inference mode),
  * infer-folded (the same with batch norm folded into the convolutions and channels-last, InferenceGraph.of, as busi
  * score runs it),
  * spark-fit (the same fit through Spark local[N] and dl4j-spark's ParameterAveragingTrainingMaster, as busi train
@@ -42,8 +44,12 @@ public class Dl4jSpeed {
                 "busi.model.architecture", arch, "busi.model.input-size", String.valueOf(size),
                 "busi.model.width-multiplier", "1.0", "busi.train.optimizer", "adam",
                 "busi.train.schedule", "constant", "busi.train.warmup-epochs", "0",
-                "busi.train.batch-size-per-worker", String.valueOf(batch)));
+                "busi.train.batch-size-per-worker", String.valueOf(batch),
+                "busi.train.convolutions", System.getProperty("busi.train.convolutions", "onednn")));
         ComputationGraph graph = ResNetBuilder.build(config.model(), config.train());
+        if (config.train().oneDnnConvolutions() && mode.equals("fit")) {
+            OneDnnLayers.install(graph); // as busi train does (on its workers, spark-fit below)
+        }
         List<DataSet> data = new ArrayList<>();
         for (int i = 0; i < batches; i++) {
             INDArray y = Nd4j.zeros(DataType.FLOAT, batch, 3);
@@ -86,6 +92,7 @@ public class Dl4jSpeed {
                     .workerPrefetchNumBatches(0)
                     .rddTrainingApproach(RDDTrainingApproach.Direct)
                     .storageLevel(StorageLevel.MEMORY_ONLY_SER())
+                    .trainingHooks(train.oneDnnConvolutions() ? List.of(OneDnnLayers.installer()) : List.of())
                     .build();
             SparkComputationGraph spark = new SparkComputationGraph(jsc, graph, master);
             JavaRDD<DataSet> rdd = jsc.parallelize(data, workers).persist(StorageLevel.MEMORY_ONLY_SER());

@@ -52,7 +52,12 @@ public record BusiConfig(Spark spark, Ingest ingest, Augment augment, Model mode
     public record Train(int epochs, String optimizer, double learningRate, String schedule, int warmupEpochs,
                         int stepEpochs, double stepGamma, double weightDecay, String classWeights,
                         int earlyStoppingPatience, int checkpointEvery, int batchSizePerWorker, int averagingFrequency, int workers,
-                        String storageLevel, long seed) implements java.io.Serializable {}
+                        String storageLevel, long seed, String convolutions) implements java.io.Serializable {
+        /** Training convolutions on this project's oneDNN primitives (org.busispark.model.onednn), not ND4J's. */
+        public boolean oneDnnConvolutions() {
+            return convolutions.equals("onednn");
+        }
+    }
 
     /**
      * {@code busi score}: test-time augmentation ("none" or "hflip": average with the mirrored image) and how many

@@ -29,6 +29,7 @@ public final class ConfigLoader {
     private static final Set<String> LABEL_CONFLICT_POLICIES = Set.of("keep-in-train", "drop");
     private static final Set<String> SCHEDULES = Set.of("cosine", "step", "constant");
     private static final Set<String> CLASS_WEIGHTS = Set.of("balanced", "none");
+    private static final Set<String> CONVOLUTIONS = Set.of("onednn", "nd4j");
     private static final Set<String> INPUT_NORMALIZATIONS = Set.of("dataset", BusiConfig.Augment.PER_IMAGE);
     private static final Set<String> OPTIMIZERS = Set.of("adabelief", "adam");
     private static final Set<String> TTA = Set.of("none", "hflip");
@@ -149,7 +150,8 @@ public final class ConfigLoader {
                 r.rangeInt("busi.train.checkpoint-every", 0, 10_000),
                 r.positiveInt("busi.train.batch-size-per-worker"),
                 r.positiveInt("busi.train.averaging-frequency"), r.rangeInt("busi.train.workers", 0, 100_000),
-                r.storageLevel("busi.train.storage-level"), r.longValue("busi.train.seed"));
+                r.storageLevel("busi.train.storage-level"), r.longValue("busi.train.seed"),
+                r.oneOf("busi.train.convolutions", CONVOLUTIONS));
         BusiConfig.Score score = new BusiConfig.Score(r.oneOf("busi.score.tta", TTA),
                 r.rangeInt("busi.score.gradcam-top", 0, 10_000));
         String modelName = r.string("busi.store.model-name");

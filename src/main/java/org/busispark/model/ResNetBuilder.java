@@ -1,6 +1,7 @@
 package org.busispark.model;
 
 import org.busispark.config.BusiConfig;
+import org.deeplearning4j.nn.conf.CacheMode;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -72,6 +73,7 @@ public final class ResNetBuilder {
                 .weightDecay(train.weightDecay())
                 .weightInit(WeightInit.RELU)
                 .convolutionMode(ConvolutionMode.Same)
+                .cacheMode(CacheMode.DEVICE)
                 .graphBuilder()
                 .addInputs(INPUT)
                 .setInputTypes(InputType.convolutional(model.inputSize(), model.inputSize(), model.channels()));

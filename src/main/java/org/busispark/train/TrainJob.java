@@ -25,6 +25,7 @@ import org.busispark.model.ModelCard;
 import org.busispark.model.ModelStore;
 import org.busispark.model.Predictor;
 import org.busispark.model.ResNetBuilder;
+import org.busispark.model.onednn.OneDnnLayers;
 import org.busispark.model.TrainedModel;
 import org.busispark.storage.BuildInfo;
 import org.busispark.storage.Json;
@@ -134,6 +135,7 @@ public final class TrainJob {
                     .rddTrainingApproach(RDDTrainingApproach.Direct)
                     .storageLevel(StorageLevel.fromString(trainCfg.storageLevel()))
                     .rngSeed(trainCfg.seed())
+                    .trainingHooks(trainCfg.oneDnnConvolutions() ? List.of(OneDnnLayers.installer()) : List.of())
                     .build();
             SparkComputationGraph sparkGraph = new SparkComputationGraph(jsc, graph, master);
             int roundSize = (trainCfg.workers() == 0 ? jsc.defaultParallelism() : trainCfg.workers())

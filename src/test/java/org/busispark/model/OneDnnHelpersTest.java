@@ -35,7 +35,7 @@ class OneDnnHelpersTest {
         return ResNetBuilder.build(MODEL, TRAIN);
     }
 
-    private static ComputationGraph withoutHelpers(Supplier<ComputationGraph> build) {
+    static ComputationGraph withoutHelpers(Supplier<ComputationGraph> build) {
         String before = System.getProperty(HELPERS_DISABLE);
         System.setProperty(HELPERS_DISABLE, "true");
         try {
@@ -89,7 +89,7 @@ class OneDnnHelpersTest {
     }
 
     /** Equal within 1e-3 of the reference's largest magnitude: float sums in a different order differ slightly. */
-    private static void assertClose(String what, INDArray expected, INDArray actual) {
+    static void assertClose(String what, INDArray expected, INDArray actual) {
         double scale = Math.max(expected.amaxNumber().doubleValue(), 1e-6);
         double diff = expected.sub(actual).amaxNumber().doubleValue();
         assertTrue(diff <= 1e-3 * scale, what + ": max difference " + diff + " against max magnitude " + scale);

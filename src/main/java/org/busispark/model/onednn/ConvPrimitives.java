@@ -1,0 +1,193 @@
+package org.busispark.model.onednn;
+
+import org.bytedeco.dnnl.IntMemoryMap;
+import org.bytedeco.dnnl.convolution_backward_data;
+import org.bytedeco.dnnl.convolution_backward_weights;
+import org.bytedeco.dnnl.convolution_forward;
+import org.bytedeco.dnnl.memory;
+import org.bytedeco.dnnl.primitive;
+import org.bytedeco.dnnl.reorder;
+import org.bytedeco.dnnl.stream;
+import org.bytedeco.javacpp.Pointer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_BIAS;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_BIAS;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_DST;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_SRC;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_WEIGHTS;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_FROM;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_TO;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
+import static org.bytedeco.dnnl.global.dnnl.algorithm;
+import static org.bytedeco.dnnl.global.dnnl.prop_kind;
+
+/**
+ * One convolution shape's oneDNN primitives, made once and reused for every minibatch of that shape: forward
+ * (training), backward data, backward weights (and bias), and the reorders between DL4J's plain layouts (NCHW
+ * activations, OIHW weights) and the blocked layouts oneDNN's kernels choose. ND4J's own oneDNN path builds all of
+ * this again on every call and lets oneDNN pick Winograd for the weight gradient, several times slower here.
+ */
+final class ConvPrimitives {
+    private static final memory.data_type F32 = memory.data_type.f32;
+    /** Scratch slots (OneDnn.scratch): forward uses the first three, backward all six. */
+    private static final int X = 0, W = 1, Y = 2, DY_DATA = 3, DY_WEIGHTS = 4, GRAD = 5;
+
+    private final boolean inputGradient;
+    private final primitive forward, backwardData, backwardWeights;
+    private final IntMemoryMap forwardArgs = new IntMemoryMap();
+    private final IntMemoryMap dataArgs = new IntMemoryMap();
+    private final IntMemoryMap weightsArgs = new IntMemoryMap();
+    // user (DL4J) memories, bound to the arrays of each call
+    private final memory x, w, b, y, dy, dx, dw, db;
+    // oneDNN's layouts, in scratch; null where the user layout is what the kernel wants
+    private final Staged fx, fw, fy, dyData, wData, dxData, xWeights, dyWeights, dwWeights;
+
+    ConvPrimitives(long[] in, long[] weights, long[] out, long[] strides, long[] padL, long[] padR, boolean inputGradient) {
+        this.inputGradient = inputGradient;
+        var engine = OneDnn.engine();
+        memory.desc xa = new memory.desc(in, F32, memory.format_tag.any);
+        memory.desc wa = new memory.desc(weights, F32, memory.format_tag.any);
+        memory.desc ya = new memory.desc(out, F32, memory.format_tag.any);
+        memory.desc ba = new memory.desc(new long[] {weights[0]}, F32, memory.format_tag.x);
+        long[] dilation = {0, 0};
+        var fpd = new convolution_forward.primitive_desc(new convolution_forward.desc(prop_kind.forward_training,
+                algorithm.convolution_auto, xa, wa, ba, ya, strides, dilation, padL, padR), engine);
+        var dpd = new convolution_backward_data.primitive_desc(new convolution_backward_data.desc(
+                algorithm.convolution_auto, xa, wa, ya, strides, dilation, padL, padR), engine, fpd);
+        var wpd = new convolution_backward_weights.primitive_desc(new convolution_backward_weights.desc(
+                algorithm.convolution_auto, xa, wa, ba, ya, strides, dilation, padL, padR), engine, fpd);
+        forward = new convolution_forward(fpd);
+        backwardData = new convolution_backward_data(dpd);
+        backwardWeights = new convolution_backward_weights(wpd);
+
+        x = user(in, memory.format_tag.nchw);
+        w = user(weights, memory.format_tag.oihw);
+        b = user(new long[] {weights[0]}, memory.format_tag.x);
+        y = user(out, memory.format_tag.nchw);
+        dy = user(out, memory.format_tag.nchw);
+        dx = user(in, memory.format_tag.nchw);
+        dw = user(weights, memory.format_tag.oihw);
+        db = user(new long[] {weights[0]}, memory.format_tag.x);
+
+        fx = Staged.of(x, fpd.src_desc(), X, true);
+        fw = Staged.of(w, fpd.weights_desc(), W, true);
+        fy = Staged.of(y, fpd.dst_desc(), Y, false);
+        dyData = Staged.of(dy, dpd.diff_dst_desc(), DY_DATA, true);
+        wData = Staged.of(w, dpd.weights_desc(), W, true);
+        dxData = Staged.of(dx, dpd.diff_src_desc(), GRAD, false);
+        xWeights = Staged.of(x, wpd.src_desc(), X, true);
+        dyWeights = Staged.of(dy, wpd.diff_dst_desc(), DY_WEIGHTS, true);
+        // the weight gradient may share the GRAD slot: the data gradient is copied out before it runs
+        dwWeights = Staged.of(dw, wpd.diff_weights_desc(), GRAD, false);
+
+        forwardArgs.put(DNNL_ARG_SRC, kernel(fx, x));
+        forwardArgs.put(DNNL_ARG_WEIGHTS, kernel(fw, w));
+        forwardArgs.put(DNNL_ARG_BIAS, b);
+        forwardArgs.put(DNNL_ARG_DST, kernel(fy, y));
+        dataArgs.put(DNNL_ARG_DIFF_DST, kernel(dyData, dy));
+        dataArgs.put(DNNL_ARG_WEIGHTS, kernel(wData, w));
+        dataArgs.put(DNNL_ARG_DIFF_SRC, kernel(dxData, dx));
+        weightsArgs.put(DNNL_ARG_SRC, kernel(xWeights, x));
+        weightsArgs.put(DNNL_ARG_DIFF_DST, kernel(dyWeights, dy));
+        weightsArgs.put(DNNL_ARG_DIFF_WEIGHTS, kernel(dwWeights, dw));
+        weightsArgs.put(DNNL_ARG_DIFF_BIAS, db);
+    }
+
+    /** out = conv(in, weights) + bias; all arrays c-ordered and contiguous. */
+    void forward(INDArray in, INDArray weights, INDArray bias, INDArray out) {
+        stream s = OneDnn.stream();
+        bind(x, in);
+        bind(w, weights);
+        bind(b, bias);
+        bind(y, out);
+        Staged.in(fx, s);
+        Staged.in(fw, s);
+        Staged.scratch(fy);
+        forward.execute(s, forwardArgs);
+        Staged.out(fy, s);
+        s._wait();
+    }
+
+    /** Gradients of weights and bias (and of the input when it was asked for) from the output's gradient. */
+    void backward(INDArray in, INDArray weights, INDArray gradOut, INDArray gradIn, INDArray gradWeights,
+                  INDArray gradBias) {
+        stream s = OneDnn.stream();
+        bind(x, in);
+        bind(w, weights);
+        bind(dy, gradOut);
+        bind(dw, gradWeights);
+        bind(db, gradBias);
+        if (inputGradient) {
+            bind(dx, gradIn);
+            Staged.in(dyData, s);
+            Staged.in(wData, s);
+            Staged.scratch(dxData);
+            backwardData.execute(s, dataArgs);
+            Staged.out(dxData, s);
+        }
+        Staged.in(xWeights, s);
+        Staged.in(dyWeights, s);
+        Staged.scratch(dwWeights);
+        backwardWeights.execute(s, weightsArgs);
+        Staged.out(dwWeights, s);
+        s._wait();
+    }
+
+    private static memory user(long[] dims, memory.format_tag tag) {
+        return new memory(new memory.desc(dims, F32, tag), OneDnn.engine(), new Pointer());
+    }
+
+    private static void bind(memory m, INDArray array) {
+        m.set_data_handle(OneDnn.address(array));
+    }
+
+    private static memory kernel(Staged staged, memory user) {
+        return staged == null ? user : staged.kernel;
+    }
+
+    /** A kernel-layout copy of a user memory in a scratch slot, with the reorder between the two. */
+    private static final class Staged {
+        final memory kernel;
+        final memory user;
+        final int slot;
+        final primitive reorder;
+        final IntMemoryMap args = new IntMemoryMap();
+
+        private Staged(memory user, memory.desc kernelDesc, int slot, boolean toKernel) {
+            this.user = user;
+            this.slot = slot;
+            this.kernel = new memory(kernelDesc, OneDnn.engine(), new Pointer());
+            memory from = toKernel ? user : kernel;
+            memory to = toKernel ? kernel : user;
+            this.reorder = new reorder(from, to);
+            args.put(DNNL_ARG_FROM, from);
+            args.put(DNNL_ARG_TO, to);
+        }
+
+        static Staged of(memory user, memory.desc kernelDesc, int slot, boolean toKernel) {
+            return kernelDesc.equals(user.get_desc()) ? null : new Staged(user, kernelDesc, slot, toKernel);
+        }
+
+        static void scratch(Staged s) {
+            if (s != null) {
+                s.kernel.set_data_handle(OneDnn.scratch(s.slot, s.kernel.get_desc().get_size()));
+            }
+        }
+
+        static void in(Staged s, stream st) {
+            if (s != null) {
+                scratch(s);
+                s.reorder.execute(st, s.args);
+            }
+        }
+
+        static void out(Staged s, stream st) {
+            if (s != null) {
+                s.reorder.execute(st, s.args);
+            }
+        }
+    }
+}

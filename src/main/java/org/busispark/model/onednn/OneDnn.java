@@ -1,0 +1,84 @@
+package org.busispark.model.onednn;
+
+import org.bytedeco.dnnl.engine;
+import org.bytedeco.dnnl.stream;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Pointer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * oneDNN (JavaCPP's build of it) as this package uses it: one CPU engine, one stream and one set of scratch buffers
+ * per thread (a stream is not thread-safe; scratch is shared by all layers of a thread, which run one at a time).
+ */
+final class OneDnn {
+    private static final Logger LOG = LoggerFactory.getLogger(OneDnn.class);
+    /** Scratch slots a layer uses at once: blocked copies of inputs, weights, outputs and their gradients. */
+    static final int SLOTS = 6;
+
+    private static volatile engine engine;
+    private static final ThreadLocal<stream> STREAM = ThreadLocal.withInitial(() -> new stream(engine()));
+    private static final ThreadLocal<BytePointer[]> SCRATCH = ThreadLocal.withInitial(() -> new BytePointer[SLOTS]);
+
+    private OneDnn() {}
+
+    /** Loads the natives once; false (with the reason logged) where they cannot load. */
+    static boolean available() {
+        try {
+            engine();
+            return true;
+        } catch (Throwable t) {
+            LOG.warn("oneDNN (org.bytedeco:dnnl) unavailable, convolutions stay on ND4J's path: {}", t.toString());
+            return false;
+        }
+    }
+
+    static engine engine() {
+        engine e = engine;
+        if (e == null) {
+            synchronized (OneDnn.class) {
+                if (engine == null) {
+                    engine = new engine(org.bytedeco.dnnl.engine.kind.cpu, 0);
+                }
+                e = engine;
+            }
+        }
+        return e;
+    }
+
+    static stream stream() {
+        return STREAM.get();
+    }
+
+    /** This thread's scratch buffer {@code slot}, grown to at least {@code bytes}. */
+    static Pointer scratch(int slot, long bytes) {
+        BytePointer[] slots = SCRATCH.get();
+        BytePointer p = slots[slot];
+        if (p == null || p.capacity() < bytes) {
+            if (p != null) {
+                p.close();
+            }
+            // 64-byte aligned: oneDNN's kernels load whole cache lines of blocked layouts.
+            p = new BytePointer(bytes + 64);
+            slots[slot] = p;
+        }
+        return address(p.address() + (-p.address() & 63));
+    }
+
+    /** The first element of a float array (its offset included), as oneDNN's data handle. */
+    static Pointer address(INDArray array) {
+        return address(array.data().address() + array.offset() * array.data().getElementSize());
+    }
+
+    private static Pointer address(long address) {
+        return new Address(address);
+    }
+
+    /** A raw address: JavaCPP adds a typed pointer's position in elements, a void pointer's in bytes. */
+    private static final class Address extends Pointer {
+        Address(long address) {
+            this.address = address;
+        }
+    }
+}
