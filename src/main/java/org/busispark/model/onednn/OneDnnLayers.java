@@ -4,6 +4,8 @@ import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
+import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
+import org.deeplearning4j.nn.layers.normalization.BatchNormalizationHelper;
 import org.deeplearning4j.spark.api.TrainingHook;
 import org.nd4j.linalg.dataset.api.DataSet;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
@@ -15,26 +17,21 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Puts a network's convolutions on oneDNN primitives of this package (about twice as fast to train as ND4J's
- * oneDNN path on CPU; docs/benchmarks.md). DL4J has no way to choose a layer's helper, so each plain convolution
- * layer's {@code helper} field is set; the layer's configuration, parameters and saved form are unchanged, and a
+ * Puts a network's convolutions and batch norms on oneDNN primitives of this package (about twice as fast to train as ND4J's
+ * oneDNN path on CPU; docs/benchmarks.md). DL4J has no way to choose a layer's helper, so each layer's
+ * {@code helper} field is set; the layer's configuration, parameters and saved form are unchanged, and a
  * network without it (or on a GPU backend) trains the same model on DL4J's own path.
  */
 public final class OneDnnLayers {
-    private static final Field HELPER;
-
-    static {
-        try {
-            HELPER = ConvolutionLayer.class.getDeclaredField("helper");
-            HELPER.setAccessible(true);
-        } catch (NoSuchFieldException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final Field CONV_HELPER = helperField(ConvolutionLayer.class);
+    private static final Field BN_HELPER = helperField(BatchNormalization.class);
 
     private OneDnnLayers() {}
 
-    /** Installs the helpers on every plain convolution layer; returns how many layers use them (0 off CPU). */
+    /**
+     * Installs the helpers on every plain convolution and batch-norm layer; returns how many layers use them (0 off
+     * CPU).
+     */
     public static int install(ComputationGraph graph) {
         if (!onCpu() || !OneDnn.available()) {
             return 0;
@@ -43,14 +40,19 @@ public final class OneDnnLayers {
         Map<String, List<String>> vertexInputs = graph.getConfiguration().getVertexInputs();
         int installed = 0;
         for (Layer layer : graph.getLayers()) {
-            if (layer.getClass() != ConvolutionLayer.class) {
-                continue; // subclasses (1-D, depthwise, deconvolution) compute something else
+            // subclasses of the convolution layer (1-D, depthwise, deconvolution) compute something else
+            if (layer.getClass() == ConvolutionLayer.class) {
+                if (!(layer.getHelper() instanceof OneDnnConvHelper)) {
+                    boolean fromInput = inputs.containsAll(vertexInputs.get(layer.getConfig().getLayerName()));
+                    set(CONV_HELPER, layer, new OneDnnConvHelper(!fromInput));
+                }
+                installed++;
+            } else if (layer instanceof BatchNormalization) {
+                if (!(layer.getHelper() instanceof OneDnnBatchNormHelper)) {
+                    set(BN_HELPER, layer, new OneDnnBatchNormHelper((BatchNormalizationHelper) layer.getHelper()));
+                }
+                installed++;
             }
-            if (!(layer.getHelper() instanceof OneDnnConvHelper)) {
-                boolean fromInput = inputs.containsAll(vertexInputs.get(layer.getConfig().getLayerName()));
-                set(layer, new OneDnnConvHelper(!fromInput));
-            }
-            installed++;
         }
         return installed;
     }
@@ -64,9 +66,19 @@ public final class OneDnnLayers {
         return Nd4j.getBackend().getClass().getName().contains(".cpu.");
     }
 
-    private static void set(Layer layer, OneDnnConvHelper helper) {
+    private static Field helperField(Class<?> layerClass) {
         try {
-            HELPER.set(layer, helper);
+            Field f = layerClass.getDeclaredField("helper");
+            f.setAccessible(true);
+            return f;
+        } catch (NoSuchFieldException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private static void set(Field helper, Layer layer, Object value) {
+        try {
+            helper.set(layer, value);
         } catch (IllegalAccessException e) {
             throw new IllegalStateException(e);
         }

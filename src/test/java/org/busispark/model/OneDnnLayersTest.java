@@ -3,9 +3,12 @@ package org.busispark.model;
 import org.busispark.config.BusiConfig;
 import org.busispark.config.ConfigLoader;
 import org.busispark.model.onednn.OneDnnLayers;
+import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
 import org.deeplearning4j.nn.layers.mkldnn.MKLDNNConvHelper;
+import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -16,6 +19,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.lang.reflect.Field;
 import java.util.List;
 import java.util.Map;
 
@@ -25,11 +29,11 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The convolutions OneDnnLayers puts on oneDNN primitives compute what DL4J's own layer code computes, forward,
- * backward and over several updates, on odd image sizes (uneven "same" padding, strided shortcuts), and leave the
+ * The convolutions and batch norms OneDnnLayers puts on oneDNN primitives compute what DL4J's own layer code
+ * computes, forward, backward (batch-norm running averages included) and over several updates, on odd image sizes (uneven "same" padding, strided shortcuts), and leave the
  * saved model as it was.
  */
-class OneDnnConvolutionsTest {
+class OneDnnLayersTest {
     private static final int SIZE = 36; // 36 -> 18 -> 9 -> 5 -> 3 -> 2: odd sizes at every stride
     private static final BusiConfig.Model MODEL =
             new BusiConfig.Model("resnet18", SIZE, 1, 0.25, List.of("benign", "malignant", "normal"));
@@ -42,7 +46,7 @@ class OneDnnConvolutionsTest {
     private static ComputationGraph onOneDnn(ComputationGraph like) {
         ComputationGraph g = ResNetBuilder.build(MODEL, TRAIN);
         g.setParams(like.params().dup());
-        assertEquals(20, OneDnnLayers.install(g), "every convolution of ResNet-18");
+        assertEquals(40, OneDnnLayers.install(g), "every convolution and batch norm of ResNet-18");
         return g;
     }
 
@@ -63,7 +67,7 @@ class OneDnnConvolutionsTest {
         DataSet d = batch(5, 3);
         Map<String, INDArray> expected = plain.feedForward(d.getFeatures(), true);
         Map<String, INDArray> actual = fast.feedForward(d.getFeatures(), true);
-        for (String layer : List.of("stem_conv", "s2b1_proj_conv", "s3b1_a_conv", "s4b2_b_conv", "output")) {
+        for (String layer : List.of("stem_conv", "stem_bn", "s2b1_proj_conv", "s3b1_a_bn", "s4b2_b_conv", "output")) {
             assertClose("training-mode activations of " + layer, expected.get(layer), actual.get(layer));
         }
         double[] scores = new double[2];
@@ -77,8 +81,10 @@ class OneDnnConvolutionsTest {
             grads[i] = graphs[i].gradient();
         }
         assertEquals(scores[0], scores[1], 1e-4 * Math.abs(scores[0]), "training loss");
+        assertNoFallback(fast);
         Map<String, INDArray> want = grads[0].gradientForVariable();
-        assertTrue(want.keySet().stream().filter(k -> k.endsWith("_conv_W")).count() == 20, "every convolution's weights");
+        assertEquals(20, want.keySet().stream().filter(k -> k.endsWith("_conv_W")).count(), "every convolution's weights");
+        assertEquals(20, want.keySet().stream().filter(k -> k.endsWith("_bn_mean")).count(), "every running mean");
         want.forEach((name, g) -> assertClose("gradient of " + name, g, grads[1].getGradientFor(name)));
     }
 
@@ -92,7 +98,25 @@ class OneDnnConvolutionsTest {
             fast.fit(d);
             assertEquals(plain.score(), fast.score(), 2e-3 * Math.abs(plain.score()), "loss at step " + step);
         }
+        assertNoFallback(fast);
         assertClose("parameters after four updates", plain.params(), fast.params());
+    }
+
+    /** DL4J falls back to its own code (and logs) when a helper throws: the results above must be the helpers'. */
+    private static void assertNoFallback(ComputationGraph g) {
+        for (Layer layer : g.getLayers()) {
+            Class<?> type = layer instanceof BatchNormalization ? BatchNormalization.class
+                    : layer.getClass() == ConvolutionLayer.class ? ConvolutionLayer.class : null;
+            if (type != null) {
+                try {
+                    Field fails = type.getDeclaredField("helperCountFail");
+                    fails.setAccessible(true);
+                    assertEquals(0, fails.getInt(layer), "helper failures in " + layer.getConfig().getLayerName());
+                } catch (ReflectiveOperationException e) {
+                    throw new AssertionError(e);
+                }
+            }
+        }
     }
 
     @Test
