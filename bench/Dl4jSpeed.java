@@ -92,7 +92,8 @@ public class Dl4jSpeed {
                     .workerPrefetchNumBatches(0)
                     .rddTrainingApproach(RDDTrainingApproach.Direct)
                     .storageLevel(StorageLevel.MEMORY_ONLY_SER())
-                    .trainingHooks(train.oneDnnConvolutions() ? List.of(OneDnnLayers.installer()) : List.of())
+                    .trainingHooks(train.oneDnnConvolutions() ? List.of(OneDnnLayers.installer(
+                            Runtime.getRuntime().availableProcessors())) // as busi train with a local master : List.of())
                     .build();
             SparkComputationGraph spark = new SparkComputationGraph(jsc, graph, master);
             JavaRDD<DataSet> rdd = jsc.parallelize(data, workers).persist(StorageLevel.MEMORY_ONLY_SER());

@@ -135,7 +135,8 @@ public final class TrainJob {
                     .rddTrainingApproach(RDDTrainingApproach.Direct)
                     .storageLevel(StorageLevel.fromString(trainCfg.storageLevel()))
                     .rngSeed(trainCfg.seed())
-                    .trainingHooks(trainCfg.oneDnnConvolutions() ? List.of(OneDnnLayers.installer()) : List.of())
+                    .trainingHooks(trainCfg.oneDnnConvolutions()
+                            ? List.of(OneDnnLayers.installer(threadsPerWorker(jsc))) : List.of())
                     .build();
             SparkComputationGraph sparkGraph = new SparkComputationGraph(jsc, graph, master);
             int roundSize = (trainCfg.workers() == 0 ? jsc.defaultParallelism() : trainCfg.workers())
@@ -246,6 +247,15 @@ public final class TrainJob {
     }
 
     /** "balanced": n / (k · n_c) per class from the train split, so every class weighs as much in the loss. */
+    /**
+     * Cores each training worker may use: with a local master all of them (workers of one round seldom compute at
+     * the same moment; on 2 cores two workers of 2 threads train at 61 images/s, of 1 thread at 49,
+     * docs/benchmarks.md), on a cluster Spark's cores per task ({@code spark.task.cpus}).
+     */
+    static int threadsPerWorker(JavaSparkContext jsc) {
+        return jsc.isLocal() ? Runtime.getRuntime().availableProcessors() : jsc.getConf().getInt("spark.task.cpus", 1);
+    }
+
     static double[] classWeights(BusiConfig.Train cfg, List<String> classes, Map<String, Long> trainPerClass) {
         if (!cfg.classWeights().equals("balanced")) {
             return null;

@@ -120,6 +120,24 @@ class OneDnnLayersTest {
     }
 
     @Test
+    void setsTheTrainingThreadsOpenMpTeamBeforeItsFirstPrimitive() throws Exception {
+        var ops = org.nd4j.nativeblas.NativeOpsHolder.getInstance().getDeviceNativeOps();
+        int[] team = new int[2];
+        Thread worker = new Thread(() -> {
+            ComputationGraph g = ResNetBuilder.build(MODEL, TRAIN);
+            OneDnnLayers.install(g, 3);
+            team[0] = ops.ompGetMaxThreads();
+            OneDnnLayers.install(g, 1); // once per thread: primitives already made keep their team
+            team[1] = ops.ompGetMaxThreads();
+            ops.setOmpNumThreads(Runtime.getRuntime().availableProcessors()); // ND4J's global setting, for later tests
+        });
+        worker.start();
+        worker.join();
+        assertEquals(3, team[0], "the worker thread's team");
+        assertEquals(3, team[1], "unchanged by a second install");
+    }
+
+    @Test
     void savedModelIsDl4jsOwnAndLoadsWithDefaultHelpers() throws IOException {
         ComputationGraph fast = onOneDnn(plain());
         fast.fit(batch(4, 5));

@@ -6,7 +6,6 @@ import org.bytedeco.dnnl.batch_normalization_forward;
 import org.bytedeco.dnnl.memory;
 import org.bytedeco.dnnl.primitive;
 import org.bytedeco.dnnl.stream;
-import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_DST;
@@ -44,16 +43,16 @@ final class BatchNormPrimitives {
                 prop_kind.backward.value, data, data, epsilon, flags), engine, fpd);
         forward = new batch_normalization_forward(fpd);
         backward = new batch_normalization_backward(bpd);
-        x = user(data);
-        y = user(data);
-        dy = user(data);
-        dx = user(data);
-        scale = user(channels);
-        shift = user(channels);
-        mean = user(channels);
-        variance = user(channels);
-        dScale = user(channels);
-        dShift = user(channels);
+        x = OneDnn.userMemory(data);
+        y = OneDnn.userMemory(data);
+        dy = OneDnn.userMemory(data);
+        dx = OneDnn.userMemory(data);
+        scale = OneDnn.userMemory(channels);
+        shift = OneDnn.userMemory(channels);
+        mean = OneDnn.userMemory(channels);
+        variance = OneDnn.userMemory(channels);
+        dScale = OneDnn.userMemory(channels);
+        dShift = OneDnn.userMemory(channels);
         forwardArgs.put(DNNL_ARG_SRC, x);
         forwardArgs.put(DNNL_ARG_SCALE, scale);
         forwardArgs.put(DNNL_ARG_SHIFT, shift);
@@ -73,12 +72,12 @@ final class BatchNormPrimitives {
 
     /** out = gamma (in - mean) / sqrt(var + eps) + beta with the batch's mean and var, which it writes too. */
     void forward(INDArray in, INDArray gamma, INDArray beta, INDArray out, INDArray batchMean, INDArray batchVar) {
-        bind(x, in);
-        bind(scale, gamma);
-        bind(shift, beta);
-        bind(y, out);
-        bind(mean, batchMean);
-        bind(variance, batchVar);
+        OneDnn.bind(x, in);
+        OneDnn.bind(scale, gamma);
+        OneDnn.bind(shift, beta);
+        OneDnn.bind(y, out);
+        OneDnn.bind(mean, batchMean);
+        OneDnn.bind(variance, batchVar);
         stream s = OneDnn.stream();
         forward.execute(s, forwardArgs);
         s._wait();
@@ -86,25 +85,18 @@ final class BatchNormPrimitives {
 
     void backward(INDArray in, INDArray batchMean, INDArray batchVar, INDArray gamma, INDArray beta, INDArray gradOut,
                   INDArray gradIn, INDArray gradGamma, INDArray gradBeta) {
-        bind(x, in);
-        bind(mean, batchMean);
-        bind(variance, batchVar);
-        bind(scale, gamma);
-        bind(shift, beta);
-        bind(dy, gradOut);
-        bind(dx, gradIn);
-        bind(dScale, gradGamma);
-        bind(dShift, gradBeta);
+        OneDnn.bind(x, in);
+        OneDnn.bind(mean, batchMean);
+        OneDnn.bind(variance, batchVar);
+        OneDnn.bind(scale, gamma);
+        OneDnn.bind(shift, beta);
+        OneDnn.bind(dy, gradOut);
+        OneDnn.bind(dx, gradIn);
+        OneDnn.bind(dScale, gradGamma);
+        OneDnn.bind(dShift, gradBeta);
         stream s = OneDnn.stream();
         backward.execute(s, backwardArgs);
         s._wait();
     }
 
-    private static memory user(memory.desc desc) {
-        return new memory(desc, OneDnn.engine(), new Pointer());
-    }
-
-    private static void bind(memory m, INDArray array) {
-        m.set_data_handle(OneDnn.address(array));
-    }
 }

@@ -8,7 +8,6 @@ import org.bytedeco.dnnl.memory;
 import org.bytedeco.dnnl.primitive;
 import org.bytedeco.dnnl.reorder;
 import org.bytedeco.dnnl.stream;
-import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_BIAS;
@@ -45,7 +44,8 @@ final class ConvPrimitives {
     // oneDNN's layouts, in scratch; null where the user layout is what the kernel wants
     private final Staged fx, fw, fy, dyData, wData, dxData, xWeights, dyWeights, dwWeights;
 
-    ConvPrimitives(long[] in, long[] weights, long[] out, long[] strides, long[] padL, long[] padR, boolean inputGradient) {
+    ConvPrimitives(long[] in, long[] weights, long[] out, long[] strides, long[] padL, long[] padR,
+                   boolean inputGradient) {
         this.inputGradient = inputGradient;
         var engine = OneDnn.engine();
         memory.desc xa = new memory.desc(in, F32, memory.format_tag.any);
@@ -99,10 +99,10 @@ final class ConvPrimitives {
     /** out = conv(in, weights) + bias; all arrays c-ordered and contiguous. */
     void forward(INDArray in, INDArray weights, INDArray bias, INDArray out) {
         stream s = OneDnn.stream();
-        bind(x, in);
-        bind(w, weights);
-        bind(b, bias);
-        bind(y, out);
+        OneDnn.bind(x, in);
+        OneDnn.bind(w, weights);
+        OneDnn.bind(b, bias);
+        OneDnn.bind(y, out);
         Staged.in(fx, s);
         Staged.in(fw, s);
         Staged.scratch(fy);
@@ -115,13 +115,13 @@ final class ConvPrimitives {
     void backward(INDArray in, INDArray weights, INDArray gradOut, INDArray gradIn, INDArray gradWeights,
                   INDArray gradBias) {
         stream s = OneDnn.stream();
-        bind(x, in);
-        bind(w, weights);
-        bind(dy, gradOut);
-        bind(dw, gradWeights);
-        bind(db, gradBias);
+        OneDnn.bind(x, in);
+        OneDnn.bind(w, weights);
+        OneDnn.bind(dy, gradOut);
+        OneDnn.bind(dw, gradWeights);
+        OneDnn.bind(db, gradBias);
         if (inputGradient) {
-            bind(dx, gradIn);
+            OneDnn.bind(dx, gradIn);
             Staged.in(dyData, s);
             Staged.in(wData, s);
             Staged.scratch(dxData);
@@ -137,11 +137,7 @@ final class ConvPrimitives {
     }
 
     private static memory user(long[] dims, memory.format_tag tag) {
-        return new memory(new memory.desc(dims, F32, tag), OneDnn.engine(), new Pointer());
-    }
-
-    private static void bind(memory m, INDArray array) {
-        m.set_data_handle(OneDnn.address(array));
+        return OneDnn.userMemory(new memory.desc(dims, F32, tag));
     }
 
     private static memory kernel(Staged staged, memory user) {
@@ -159,7 +155,7 @@ final class ConvPrimitives {
         private Staged(memory user, memory.desc kernelDesc, int slot, boolean toKernel) {
             this.user = user;
             this.slot = slot;
-            this.kernel = new memory(kernelDesc, OneDnn.engine(), new Pointer());
+            this.kernel = OneDnn.userMemory(kernelDesc);
             memory from = toKernel ? user : kernel;
             memory to = toKernel ? kernel : user;
             this.reorder = new reorder(from, to);

@@ -1,10 +1,13 @@
 package org.busispark.model.onednn;
 
 import org.bytedeco.dnnl.engine;
+import org.bytedeco.dnnl.memory;
 import org.bytedeco.dnnl.stream;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.shape.Shape;
+import org.nd4j.nativeblas.NativeOpsHolder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,6 +23,7 @@ final class OneDnn {
     private static volatile engine engine;
     private static final ThreadLocal<stream> STREAM = ThreadLocal.withInitial(() -> new stream(engine()));
     private static final ThreadLocal<BytePointer[]> SCRATCH = ThreadLocal.withInitial(() -> new BytePointer[SLOTS]);
+    private static final ThreadLocal<Integer> TEAM = new ThreadLocal<>();
 
     private OneDnn() {}
 
@@ -47,6 +51,19 @@ final class OneDnn {
         return e;
     }
 
+    /**
+     * Sets the calling thread's OpenMP team (ND4J's and oneDNN's share one OpenMP runtime) once, before the thread
+     * builds its first primitive: oneDNN splits a primitive's work for the team size it sees at creation. ND4J
+     * itself asks for 4 threads on a 2-core machine, and a team larger than the cores it runs on waits at every
+     * barrier for a thread the OS has parked (training 65 against 50 images/s here, docs/benchmarks.md).
+     */
+    static void team(int threads) {
+        if (TEAM.get() == null) {
+            NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(threads);
+            TEAM.set(threads);
+        }
+    }
+
     static stream stream() {
         return STREAM.get();
     }
@@ -66,9 +83,19 @@ final class OneDnn {
         return address(p.address() + (-p.address() & 63));
     }
 
-    /** The first element of a float array (its offset included), as oneDNN's data handle. */
-    static Pointer address(INDArray array) {
-        return address(array.data().address() + array.offset() * array.data().getElementSize());
+    /** A memory in a plain user layout whose data handle is set per call ({@link #bind}). */
+    static memory userMemory(memory.desc desc) {
+        return new memory(desc, engine(), new Pointer());
+    }
+
+    /** Points {@code m} at the first element of a float array (its offset included). */
+    static void bind(memory m, INDArray array) {
+        m.set_data_handle(address(array.data().address() + array.offset() * array.data().getElementSize()));
+    }
+
+    /** The array itself where it is c-ordered and contiguous, else such a copy: oneDNN reads plain layouts. */
+    static INDArray contiguous(INDArray a) {
+        return Shape.hasDefaultStridesForShape(a) ? a : a.dup('c');
     }
 
     private static Pointer address(long address) {

@@ -62,7 +62,7 @@ final class OneDnnBatchNormHelper implements BatchNormalizationHelper {
             }
         }
         INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, x.shape());
-        primitives(x, eps).forward(contiguous(x), gamma, beta, out, this.mean, this.variance);
+        primitives(x, eps).forward(OneDnn.contiguous(x), gamma, beta, out, this.mean, this.variance);
         return out;
     }
 
@@ -76,8 +76,8 @@ final class OneDnnBatchNormHelper implements BatchNormalizationHelper {
                     dGammaView, dBetaView, eps, format, workspaceMgr);
         }
         INDArray gradIn = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape());
-        primitives(input, eps).backward(contiguous(input), mean, variance, gamma, beta, contiguous(epsilon), gradIn,
-                dGammaView, dBetaView);
+        primitives(input, eps).backward(OneDnn.contiguous(input), mean, variance, gamma, beta,
+                OneDnn.contiguous(epsilon), gradIn, dGammaView, dBetaView);
         Gradient g = new DefaultGradient();
         g.setGradientFor(BatchNormalizationParamInitializer.GAMMA, dGammaView);
         g.setGradientFor(BatchNormalizationParamInitializer.BETA, dBetaView);
@@ -108,9 +108,5 @@ final class OneDnnBatchNormHelper implements BatchNormalizationHelper {
         long[] shape = x.shape();
         return PRIMITIVES.get().computeIfAbsent(List.of(shape[0], shape[1], shape[2], shape[3], (float) eps),
                 k -> new BatchNormPrimitives(shape, (float) eps));
-    }
-
-    private static INDArray contiguous(INDArray a) {
-        return Shape.hasDefaultStridesForShape(a) ? a : a.dup('c');
     }
 }

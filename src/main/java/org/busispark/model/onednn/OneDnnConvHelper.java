@@ -59,7 +59,7 @@ final class OneDnnConvHelper implements ConvolutionHelper {
         INDArray z = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT,
                 input.size(0), weights.size(0), out[0], out[1]);
         primitives(input, weights, kernel, strides, pad, convolutionMode, dilation, out)
-                .forward(contiguous(input), contiguous(weights), contiguous(bias), z);
+                .forward(OneDnn.contiguous(input), OneDnn.contiguous(weights), OneDnn.contiguous(bias), z);
         return z;
     }
 
@@ -82,7 +82,8 @@ final class OneDnnConvHelper implements ConvolutionHelper {
                 : weightGradView.dup('c');
         INDArray gradB = Shape.hasDefaultStridesForShape(biasGradView) ? biasGradView : biasGradView.dup('c');
         primitives(input, weights, kernel, strides, pad, convolutionMode, dilation, out)
-                .backward(contiguous(input), contiguous(weights), contiguous(delta), gradIn, gradW, gradB);
+                .backward(OneDnn.contiguous(input), OneDnn.contiguous(weights), OneDnn.contiguous(delta), gradIn,
+                        gradW, gradB);
         if (gradW != weightGradView) {
             weightGradView.assign(gradW);
         }
@@ -137,9 +138,5 @@ final class OneDnnConvHelper implements ConvolutionHelper {
 
     private static List<Long> list(long[] values) {
         return Arrays.stream(values).boxed().toList();
-    }
-
-    private static INDArray contiguous(INDArray a) {
-        return Shape.hasDefaultStridesForShape(a) ? a : a.dup('c');
     }
 }
