@@ -92,8 +92,9 @@ public class Dl4jSpeed {
                     .workerPrefetchNumBatches(0)
                     .rddTrainingApproach(RDDTrainingApproach.Direct)
                     .storageLevel(StorageLevel.MEMORY_ONLY_SER())
-                    .trainingHooks(train.oneDnnConvolutions() ? List.of(OneDnnLayers.installer(
-                            Runtime.getRuntime().availableProcessors())) // as busi train with a local master : List.of())
+                    // every worker may use all cores, as busi train's workers with a local master
+                    .trainingHooks(train.oneDnnConvolutions()
+                            ? List.of(OneDnnLayers.installer(Runtime.getRuntime().availableProcessors())) : List.of())
                     .build();
             SparkComputationGraph spark = new SparkComputationGraph(jsc, graph, master);
             JavaRDD<DataSet> rdd = jsc.parallelize(data, workers).persist(StorageLevel.MEMORY_ONLY_SER());
