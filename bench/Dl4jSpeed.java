@@ -16,6 +16,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.nativeblas.NativeOpsHolder;
 
 import java.io.File;
 import java.util.ArrayList;
@@ -47,6 +48,12 @@ public class Dl4jSpeed {
                 "busi.train.batch-size-per-worker", String.valueOf(batch),
                 "busi.train.convolutions", System.getProperty("busi.train.convolutions", "onednn")));
         ComputationGraph graph = ResNetBuilder.build(config.model(), config.train());
+        if (mode.startsWith("infer")) {
+            // busi score infers on Spark task threads, whose OpenMP team is one thread per core; ND4J sets 4 on the
+            // thread that loads it, this one
+            NativeOpsHolder.getInstance().getDeviceNativeOps()
+                    .setOmpNumThreads(Runtime.getRuntime().availableProcessors());
+        }
         if (config.train().oneDnnConvolutions() && mode.equals("fit")) {
             OneDnnLayers.install(graph); // as busi train does (on its workers, spark-fit below)
         }
