@@ -58,7 +58,7 @@ final class ConvPrimitives {
         var dpd = new convolution_backward_data.primitive_desc(new convolution_backward_data.desc(
                 algorithm.convolution_auto, xa, wa, ya, strides, dilation, padL, padR), engine, fpd);
         var wpd = new convolution_backward_weights.primitive_desc(new convolution_backward_weights.desc(
-                algorithm.convolution_auto, xa, wa, ba, ya, strides, dilation, padL, padR), engine, fpd);
+                weightGradient(weights, strides, out), xa, wa, ba, ya, strides, dilation, padL, padR), engine, fpd);
         forward = new convolution_forward(fpd);
         backwardData = new convolution_backward_data(dpd);
         backwardWeights = new convolution_backward_weights(wpd);
@@ -94,6 +94,18 @@ final class ConvPrimitives {
         weightsArgs.put(DNNL_ARG_DIFF_DST, kernel(dyWeights, dy));
         weightsArgs.put(DNNL_ARG_DIFF_WEIGHTS, kernel(dwWeights, dw));
         weightsArgs.put(DNNL_ARG_DIFF_BIAS, db);
+    }
+
+    /**
+     * The weight gradient's algorithm. oneDNN's own choice ("auto") is right for the forward and data-gradient passes
+     * but not here: timed alone on 2 AVX-512 cores (docs/benchmarks.md), Winograd takes 1.1-1.8 ms where the direct
+     * kernel takes 2.5-2.6 for 3x3 stride-1 convolutions on maps of 8 px and more, and 4.0 against 2.9 on 4 px maps,
+     * while "auto" picks direct for the first and Winograd for the second.
+     */
+    static algorithm weightGradient(long[] weights, long[] strides, long[] out) {
+        boolean winograd = weights[2] == 3 && weights[3] == 3 && strides[0] == 1 && strides[1] == 1
+                && out[2] >= 8 && out[3] >= 8;
+        return winograd ? algorithm.convolution_winograd : algorithm.convolution_direct;
     }
 
     /** out = conv(in, weights) + bias; all arrays c-ordered and contiguous. */
