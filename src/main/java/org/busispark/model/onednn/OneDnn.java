@@ -27,14 +27,23 @@ final class OneDnn {
 
     private OneDnn() {}
 
-    /** Loads the natives once; false (with the reason logged) where they cannot load. */
+    /** Loads the natives once; false (with the reason logged once) where they cannot load. */
     static boolean available() {
-        try {
-            engine();
-            return true;
-        } catch (Throwable t) {
-            LOG.warn("oneDNN (org.bytedeco:dnnl) unavailable, convolutions stay on ND4J's path: {}", t.toString());
-            return false;
+        return Natives.LOADED;
+    }
+
+    /** Initialised on first use, once: the class-holder idiom. */
+    private static final class Natives {
+        static final boolean LOADED = load();
+
+        private static boolean load() {
+            try {
+                engine();
+                return true;
+            } catch (Throwable t) {
+                LOG.warn("oneDNN (org.bytedeco:dnnl) unavailable, training stays on ND4J's path: {}", t.toString());
+                return false;
+            }
         }
     }
 
