@@ -79,7 +79,9 @@ final class ConvPrimitives {
         wData = Staged.of(w, dpd.weights_desc(), W, true);
         dxData = Staged.of(dx, dpd.diff_src_desc(), GRAD, false);
         xWeights = Staged.of(x, wpd.src_desc(), X, true);
-        dyWeights = Staged.of(dy, wpd.diff_dst_desc(), DY_WEIGHTS, true);
+        // the data gradient's copy of the output gradient serves the weight gradient too where the layouts agree
+        boolean sharedDy = inputGradient && dyData != null && wpd.diff_dst_desc().equals(dpd.diff_dst_desc());
+        dyWeights = sharedDy ? null : Staged.of(dy, wpd.diff_dst_desc(), DY_WEIGHTS, true);
         // the weight gradient may share the GRAD slot: the data gradient is copied out before it runs
         dwWeights = Staged.of(dw, wpd.diff_weights_desc(), GRAD, false);
 
@@ -91,7 +93,7 @@ final class ConvPrimitives {
         dataArgs.put(DNNL_ARG_WEIGHTS, kernel(wData, w));
         dataArgs.put(DNNL_ARG_DIFF_SRC, kernel(dxData, dx));
         weightsArgs.put(DNNL_ARG_SRC, kernel(xWeights, x));
-        weightsArgs.put(DNNL_ARG_DIFF_DST, kernel(dyWeights, dy));
+        weightsArgs.put(DNNL_ARG_DIFF_DST, sharedDy ? dyData.kernel : kernel(dyWeights, dy));
         weightsArgs.put(DNNL_ARG_DIFF_WEIGHTS, kernel(dwWeights, dw));
         weightsArgs.put(DNNL_ARG_DIFF_BIAS, db);
     }
