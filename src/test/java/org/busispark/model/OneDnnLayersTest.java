@@ -9,12 +9,15 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
 import org.deeplearning4j.nn.layers.mkldnn.MKLDNNConvHelper;
 import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
+import org.deeplearning4j.nn.updater.UpdaterBlock;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.AdaBeliefUpdater;
+import org.nd4j.linalg.learning.GradientUpdater;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -26,10 +29,11 @@ import java.util.Map;
 import static org.busispark.model.OneDnnHelpersTest.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The convolutions and batch norms OneDnnLayers puts on oneDNN primitives compute what DL4J's own layer code
+ * The convolutions, batch norms and updaters OneDnnLayers puts on oneDNN primitives compute what DL4J's own layer code
  * computes, forward, backward (batch-norm running averages included) and over several updates, on odd image sizes (uneven "same" padding, strided shortcuts), and leave the
  * saved model as it was.
  */
@@ -47,6 +51,12 @@ class OneDnnLayersTest {
         ComputationGraph g = ResNetBuilder.build(MODEL, TRAIN);
         g.setParams(like.params().dup());
         assertEquals(40, OneDnnLayers.install(g), "every convolution and batch norm of ResNet-18");
+        for (UpdaterBlock block : g.getUpdater().getUpdaterBlocks()) {
+            GradientUpdater<?> u = block.getGradientUpdater();
+            if (u instanceof AdaBeliefUpdater) { // the default optimizer; the normalisation statistics have none
+                assertNotSame(AdaBeliefUpdater.class, u.getClass(), "DL4J's updater replaced");
+            }
+        }
         return g;
     }
 

@@ -17,7 +17,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Puts a network's convolutions and batch norms on oneDNN primitives of this package (training about 1.7x as fast
+ * Puts a network's convolutions and batch norms, and its Adam or AdaBelief updater (OneDnnUpdaters), on oneDNN
+ * primitives of this package (training about 1.7x as fast
  * as on ND4J's oneDNN path on CPU; docs/benchmarks.md). DL4J has no way to choose a layer's helper, so each
  * layer's {@code helper} field is set; the layer's configuration, parameters and saved form are unchanged, and a
  * network without it (or on a GPU backend) trains the same model on DL4J's own path.
@@ -29,7 +30,7 @@ public final class OneDnnLayers {
     private OneDnnLayers() {}
 
     /**
-     * Installs the helpers on every plain convolution and batch-norm layer, for a network that the calling thread
+     * Installs the helpers on every plain convolution and batch-norm layer, and the updaters, for a network that the calling thread
      * trains with all of this machine's cores; returns how many layers use them (0 off CPU).
      */
     public static int install(ComputationGraph graph) {
@@ -63,6 +64,7 @@ public final class OneDnnLayers {
                 installed++;
             }
         }
+        OneDnnUpdaters.install(graph);
         return installed;
     }
 
