@@ -79,12 +79,23 @@ public class Dl4jSpeed {
                 batches * batch / seconds);
     }
 
-    /** Seconds of the second of two passes over the data: the first warms up the JIT, oneDNN kernels and workspaces. */
+    /** Passes over the data before the timed ones: JIT, oneDNN kernels, workspaces and Spark's task threads warm up. */
+    static final int WARM_UP = 3, TIMED = 3;
+
+    /**
+     * Seconds per pass over the data, averaged over the timed passes after the warm-up ones. A training run makes
+     * hundreds of such passes; dl4j-spark's workers run on Spark's task threads, and a thread's first minibatch costs
+     * about 0.6 s more (DL4J's workspaces are per thread), so one warm-up pass left a cold thread in most timed runs.
+     */
     private static double time(Runnable pass) {
-        pass.run();
+        for (int i = 0; i < WARM_UP; i++) {
+            pass.run();
+        }
         long start = System.nanoTime();
-        pass.run();
-        return (System.nanoTime() - start) / 1e9;
+        for (int i = 0; i < TIMED; i++) {
+            pass.run();
+        }
+        return (System.nanoTime() - start) / 1e9 / TIMED;
     }
 
     private static double sparkFit(ComputationGraph graph, List<DataSet> data, BusiConfig.Train train, int workers) {
@@ -106,7 +117,14 @@ public class Dl4jSpeed {
             SparkComputationGraph spark = new SparkComputationGraph(jsc, graph, master);
             JavaRDD<DataSet> rdd = jsc.parallelize(data, workers).persist(StorageLevel.MEMORY_ONLY_SER());
             rdd.count();
-            return time(() -> spark.fit(rdd));
+            double seconds = time(() -> spark.fit(rdd));
+            // dl4j-spark trains on at most one averaging round of each fit's data and drops the rest silently
+            long expected = (long) (WARM_UP + TIMED) * data.size() / workers;
+            if (spark.getNetwork().getIterationCount() != expected) {
+                throw new IllegalStateException("each worker trained " + spark.getNetwork().getIterationCount()
+                        + " minibatches, not " + expected + ": use BATCHES = workers x averaging frequency");
+            }
+            return seconds;
         }
     }
 }

@@ -1,5 +1,6 @@
 """PyTorch side of bench/train-speed.sh: torchvision's resnet18/resnet50 with a 1-channel stem and 3 classes,
-Adam, random images, timed like bench/Dl4jSpeed.java (the second of two passes over the same batches).
+Adam, random images, timed like bench/Dl4jSpeed.java (the mean of 3 passes over the same batches after 3 warm-up
+passes).
 A reference measurement only: PyTorch is never a dependency of busi-spark.
 Usage: /usr/bin/python3 bench/torch_speed.py MODE ARCH SIZE BATCH BATCHES THREADS   (MODE: fit | infer)"""
 import sys
@@ -33,9 +34,12 @@ def infer_pass():
             model(x)
 
 
+WARM_UP, TIMED = 3, 3
 run = {"fit": fit_pass, "infer": infer_pass}[mode]
-run()
+for _ in range(WARM_UP):
+    run()
 start = time.perf_counter()
-run()
-seconds = time.perf_counter() - start
+for _ in range(TIMED):
+    run()
+seconds = (time.perf_counter() - start) / TIMED
 print("torch %s %s %dx%d batch %d: %.2f images/s" % (mode, arch, size, size, batch, batches * batch / seconds))

@@ -15,7 +15,7 @@ cp="$here/target/busi-spark.jar:$(cat "$here/target/classpath.txt")"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 echo "machine: $threads cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%F)"
-echo "model: $arch, 1x${size}x${size}, batch $batch, $batches timed batches after as many warm-up ones, Adam"
+echo "model: $arch, 1x${size}x${size}, batch $batch, passes over $batches batches: 3 warm-up, 3 timed, Adam"
 echo "| run (a: DL4J fit, one JVM; b: DL4J fit through Spark local[2] with parameter averaging; c: PyTorch fit) | images/s | peak RSS MiB |"
 echo "|---|---|---|"
 declare -A speed

@@ -6,7 +6,6 @@ import de.javakaffee.kryoserializers.SynchronizedCollectionsSerializer;
 import de.javakaffee.kryoserializers.UnmodifiableCollectionsSerializer;
 import org.apache.spark.serializer.KryoRegistrator;
 import org.nd4j.common.primitives.AtomicDouble;
-import org.nd4j.kryo.Nd4jSerializer;
 import org.nd4j.kryo.primitives.AtomicDoubleSerializer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -22,7 +21,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public final class BusiKryoRegistrator implements KryoRegistrator {
     @Override
     public void registerClasses(Kryo kryo) {
-        kryo.addDefaultSerializer(INDArray.class, Nd4jSerializer.class);
+        kryo.addDefaultSerializer(INDArray.class, ArraySerializer.class);
         kryo.register(AtomicDouble.class, new AtomicDoubleSerializer());
         UnmodifiableCollectionsSerializer.registerSerializers(kryo);
         SynchronizedCollectionsSerializer.registerSerializers(kryo);
