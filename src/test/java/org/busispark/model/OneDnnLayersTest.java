@@ -50,7 +50,7 @@ class OneDnnLayersTest {
     private static ComputationGraph onOneDnn(ComputationGraph like) {
         ComputationGraph g = ResNetBuilder.build(MODEL, TRAIN);
         g.setParams(like.params().dup());
-        assertEquals(40, OneDnnLayers.install(g), "every convolution and batch norm of ResNet-18");
+        assertEquals(57, OneDnnLayers.install(g), "every convolution, batch norm and ReLU of ResNet-18");
         for (UpdaterBlock block : g.getUpdater().getUpdaterBlocks()) {
             GradientUpdater<?> u = block.getGradientUpdater();
             if (u instanceof AdaBeliefUpdater) { // the default optimizer; the normalisation statistics have none
@@ -77,7 +77,8 @@ class OneDnnLayersTest {
         DataSet d = batch(5, 3);
         Map<String, INDArray> expected = plain.feedForward(d.getFeatures(), true);
         Map<String, INDArray> actual = fast.feedForward(d.getFeatures(), true);
-        for (String layer : List.of("stem_conv", "stem_bn", "s2b1_proj_conv", "s3b1_a_bn", "s4b2_b_conv", "output")) {
+        for (String layer : List.of("stem_conv", "stem_bn", "stem_relu", "s2b1_proj_conv", "s2b1",
+                "s3b1_a_bn", "s3b1_a_relu", "s4b2_b_conv", "output")) {
             assertClose("training-mode activations of " + layer, expected.get(layer), actual.get(layer));
         }
         double[] scores = new double[2];

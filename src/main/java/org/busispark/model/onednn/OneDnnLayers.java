@@ -3,6 +3,8 @@ package org.busispark.model.onednn;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.graph.vertex.GraphVertex;
+import org.deeplearning4j.nn.graph.vertex.impl.LayerVertex;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
 import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
 import org.deeplearning4j.nn.layers.normalization.BatchNormalizationHelper;
@@ -17,21 +19,23 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Puts a network's convolutions and batch norms, and its Adam or AdaBelief updater (OneDnnUpdaters), on oneDNN
- * primitives of this package (training about 1.7x as fast
- * as on ND4J's oneDNN path on CPU; docs/benchmarks.md). DL4J has no way to choose a layer's helper, so each
- * layer's {@code helper} field is set; the layer's configuration, parameters and saved form are unchanged, and a
- * network without it (or on a GPU backend) trains the same model on DL4J's own path.
+ * Puts a network's convolutions, batch norms and ReLUs, and its Adam or AdaBelief updater (OneDnnUpdaters), on
+ * oneDNN primitives of this package (training about 1.7x as fast as on ND4J's oneDNN path on CPU;
+ * docs/benchmarks.md). DL4J has no way to choose a layer's helper, so each layer's {@code helper} field is set, and
+ * a ReLU layer object is swapped for a subclass; configurations, parameters and the saved form are unchanged, and
+ * a network without them (or on a GPU backend) trains the same model on DL4J's own path.
  */
 public final class OneDnnLayers {
-    private static final Field CONV_HELPER = helperField(ConvolutionLayer.class);
-    private static final Field BN_HELPER = helperField(BatchNormalization.class);
+    private static final Field CONV_HELPER = field(ConvolutionLayer.class, "helper");
+    private static final Field BN_HELPER = field(BatchNormalization.class, "helper");
+    private static final Field VERTEX_LAYER = field(LayerVertex.class, "layer");
 
     private OneDnnLayers() {}
 
     /**
-     * Installs the helpers on every plain convolution and batch-norm layer, and the updaters, for a network that the calling thread
-     * trains with all of this machine's cores; returns how many layers use them (0 off CPU).
+     * Installs the helpers on every plain convolution and batch-norm layer, the ReLU layers and the updaters, for a
+     * network that the calling thread trains with all of this machine's cores; returns how many layers run on oneDNN
+     * (0 off CPU).
      */
     public static int install(ComputationGraph graph) {
         return install(graph, Runtime.getRuntime().availableProcessors());
@@ -64,8 +68,33 @@ public final class OneDnnLayers {
                 installed++;
             }
         }
+        installed += replaceRelus(graph);
         OneDnnUpdaters.install(graph);
         return installed;
+    }
+
+    /** Puts a OneDnnReluLayer in place of every plain ReLU layer, in its vertex and the graph's layer list. */
+    private static int replaceRelus(ComputationGraph graph) {
+        int replaced = 0;
+        Layer[] layers = graph.getLayers(); // the graph's own array
+        for (GraphVertex vertex : graph.getVertices()) {
+            if (vertex instanceof LayerVertex lv && OneDnnReluLayer.replaces(lv.getLayer())) {
+                Layer old = lv.getLayer();
+                OneDnnReluLayer relu = new OneDnnReluLayer(old.conf(), graph.getConfiguration().getDataType());
+                relu.setIndex(old.getIndex());
+                relu.setListeners(old.getListeners());
+                set(VERTEX_LAYER, lv, relu);
+                for (int i = 0; i < layers.length; i++) {
+                    if (layers[i] == old) {
+                        layers[i] = relu;
+                    }
+                }
+            }
+            if (vertex instanceof LayerVertex lv && lv.getLayer() instanceof OneDnnReluLayer) {
+                replaced++;
+            }
+        }
+        return replaced;
     }
 
     /**
@@ -80,9 +109,9 @@ public final class OneDnnLayers {
         return Nd4j.getBackend().getClass().getName().contains(".cpu.");
     }
 
-    private static Field helperField(Class<?> layerClass) {
+    private static Field field(Class<?> type, String name) {
         try {
-            Field f = layerClass.getDeclaredField("helper");
+            Field f = type.getDeclaredField(name);
             f.setAccessible(true);
             return f;
         } catch (NoSuchFieldException e) {
@@ -90,9 +119,9 @@ public final class OneDnnLayers {
         }
     }
 
-    private static void set(Field helper, Layer layer, Object value) {
+    private static void set(Field field, Object owner, Object value) {
         try {
-            helper.set(layer, value);
+            field.set(owner, value);
         } catch (IllegalAccessException e) {
             throw new IllegalStateException(e);
         }
