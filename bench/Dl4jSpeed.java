@@ -70,6 +70,9 @@ public class Dl4jSpeed {
             case "infer" -> time(() -> data.forEach(d -> graph.outputSingle(false, d.getFeatures()).close()));
             case "infer-folded" -> {
                 ComputationGraph folded = InferenceGraph.of(graph);
+                if (config.train().oneDnnConvolutions()) {
+                    OneDnnLayers.installForInference(folded); // as busi score does
+                }
                 yield time(() -> data.forEach(d -> folded.outputSingle(false, InferenceGraph.input(folded, d.getFeatures())).close()));
             }
             case "spark-fit" -> sparkFit(graph, data, config.train(), workers);

@@ -6,6 +6,7 @@ import org.busispark.model.onednn.OneDnnLayers;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.layers.convolution.ConvolutionHelper;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
 import org.deeplearning4j.nn.layers.mkldnn.MKLDNNConvHelper;
 import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
@@ -128,6 +129,22 @@ class OneDnnLayersTest {
                 }
             }
         }
+    }
+
+    /** Scoring's network (folded, channels-last) on oneDNN gives DL4J's outputs. */
+    @Test
+    void inferenceGraphOnOneDnnMatchesDl4j() {
+        ComputationGraph trained = plain();
+        trained.fit(batch(6, 21)); // running statistics that differ from the initial ones
+        ComputationGraph folded = InferenceGraph.of(trained);
+        ComputationGraph fast = Predictor.copyOf(folded);
+        assertEquals(28, OneDnnLayers.installForInference(fast), "20 convolutions and the 8 ReLUs after additions");
+        INDArray x = batch(3, 22).getFeatures();
+        assertClose("scores", folded.outputSingle(false, InferenceGraph.input(folded, x)),
+                fast.outputSingle(false, InferenceGraph.input(fast, x)));
+        assertNoFallback(fast);
+        assertInstanceOf(ConvolutionHelper.class, fast.getLayer("s2b1_proj_conv").getHelper());
+        assertNotSame(MKLDNNConvHelper.class, fast.getLayer("s2b1_proj_conv").getHelper().getClass());
     }
 
     @Test

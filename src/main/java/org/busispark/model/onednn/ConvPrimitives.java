@@ -24,78 +24,101 @@ import static org.bytedeco.dnnl.global.dnnl.algorithm;
 import static org.bytedeco.dnnl.global.dnnl.prop_kind;
 
 /**
- * One convolution shape's oneDNN primitives, made once and reused for every minibatch of that shape: forward
- * (training), backward data, backward weights (and bias), and the reorders between DL4J's plain layouts (NCHW
- * activations, OIHW weights) and the blocked layouts oneDNN's kernels choose. ND4J's own oneDNN path builds all of
+ * One convolution shape's oneDNN primitives, made once and reused for every minibatch of that shape: forward,
+ * backward data, backward weights (and bias; made at the first backward pass), and the reorders between DL4J's
+ * plain layouts (NCHW or NHWC activations, OIHW weights) and the blocked layouts oneDNN's kernels choose. ND4J's own oneDNN path builds all of
  * this again on every call and lets oneDNN pick Winograd for the weight gradient, several times slower here.
  */
 final class ConvPrimitives {
     private static final memory.data_type F32 = memory.data_type.f32;
     /** Scratch slots (OneDnn.scratch): forward uses the first three, backward all six. */
     private static final int X = 0, W = 1, Y = 2, DY_DATA = 3, DY_WEIGHTS = 4, GRAD = 5;
+    private static final long[] DILATION = {0, 0};
 
     private final boolean inputGradient;
-    private final primitive forward, backwardData, backwardWeights;
+    private final primitive forward;
+    private final convolution_forward.primitive_desc forwardDesc;
+    private final memory.desc xAny, wAny, bAny, yAny;
+    private final long[] weightDims, outDims, strides, padL, padR;
+    private Backward backward; // made on the first backward pass: inference never needs it
     private final IntMemoryMap forwardArgs = new IntMemoryMap();
     private final IntMemoryMap dataArgs = new IntMemoryMap();
     private final IntMemoryMap weightsArgs = new IntMemoryMap();
     // user (DL4J) memories, bound to the arrays of each call
     private final memory x, w, b, y, dy, dx, dw, db;
     // oneDNN's layouts, in scratch; null where the user layout is what the kernel wants
-    private final Staged fx, fw, fy, dyData, wData, dxData, xWeights, dyWeights, dwWeights;
+    private final Staged fx, fw, fy;
 
+    /**
+     * Activations are NCHW, or NHWC where {@code channelsLast}; {@code in} and {@code out} are their logical
+     * [N, C, H, W] sizes either way, weights OIHW.
+     */
     ConvPrimitives(long[] in, long[] weights, long[] out, long[] strides, long[] padL, long[] padR,
-                   boolean inputGradient) {
+                   boolean inputGradient, boolean channelsLast) {
         this.inputGradient = inputGradient;
-        var engine = OneDnn.engine();
-        memory.desc xa = new memory.desc(in, F32, memory.format_tag.any);
-        memory.desc wa = new memory.desc(weights, F32, memory.format_tag.any);
-        memory.desc ya = new memory.desc(out, F32, memory.format_tag.any);
-        memory.desc ba = new memory.desc(new long[] {weights[0]}, F32, memory.format_tag.x);
-        long[] dilation = {0, 0};
-        var fpd = new convolution_forward.primitive_desc(new convolution_forward.desc(prop_kind.forward_training,
-                algorithm.convolution_auto, xa, wa, ba, ya, strides, dilation, padL, padR), engine);
-        var dpd = new convolution_backward_data.primitive_desc(new convolution_backward_data.desc(
-                algorithm.convolution_auto, xa, wa, ya, strides, dilation, padL, padR), engine, fpd);
-        var wpd = new convolution_backward_weights.primitive_desc(new convolution_backward_weights.desc(
-                weightGradient(weights, strides, out), xa, wa, ba, ya, strides, dilation, padL, padR), engine, fpd);
-        forward = new convolution_forward(fpd);
-        backwardData = new convolution_backward_data(dpd);
-        backwardWeights = new convolution_backward_weights(wpd);
+        this.weightDims = weights;
+        this.outDims = out;
+        this.strides = strides;
+        this.padL = padL;
+        this.padR = padR;
+        xAny = new memory.desc(in, F32, memory.format_tag.any);
+        wAny = new memory.desc(weights, F32, memory.format_tag.any);
+        yAny = new memory.desc(out, F32, memory.format_tag.any);
+        bAny = new memory.desc(new long[] {weights[0]}, F32, memory.format_tag.x);
+        forwardDesc = new convolution_forward.primitive_desc(new convolution_forward.desc(prop_kind.forward_training,
+                algorithm.convolution_auto, xAny, wAny, bAny, yAny, strides, DILATION, padL, padR), OneDnn.engine());
+        forward = new convolution_forward(forwardDesc);
 
-        x = user(in, memory.format_tag.nchw);
+        memory.format_tag activations = channelsLast ? memory.format_tag.nhwc : memory.format_tag.nchw;
+        x = user(in, activations);
         w = user(weights, memory.format_tag.oihw);
         b = user(new long[] {weights[0]}, memory.format_tag.x);
-        y = user(out, memory.format_tag.nchw);
-        dy = user(out, memory.format_tag.nchw);
-        dx = user(in, memory.format_tag.nchw);
+        y = user(out, activations);
+        dy = user(out, activations);
+        dx = user(in, activations);
         dw = user(weights, memory.format_tag.oihw);
         db = user(new long[] {weights[0]}, memory.format_tag.x);
 
-        fx = Staged.of(x, fpd.src_desc(), X, true);
-        fw = Staged.of(w, fpd.weights_desc(), W, true);
-        fy = Staged.of(y, fpd.dst_desc(), Y, false);
-        dyData = Staged.of(dy, dpd.diff_dst_desc(), DY_DATA, true);
-        wData = Staged.of(w, dpd.weights_desc(), W, true);
-        dxData = Staged.of(dx, dpd.diff_src_desc(), GRAD, false);
-        xWeights = Staged.of(x, wpd.src_desc(), X, true);
-        // the data gradient's copy of the output gradient serves the weight gradient too where the layouts agree
-        boolean sharedDy = inputGradient && dyData != null && wpd.diff_dst_desc().equals(dpd.diff_dst_desc());
-        dyWeights = sharedDy ? null : Staged.of(dy, wpd.diff_dst_desc(), DY_WEIGHTS, true);
-        // the weight gradient may share the GRAD slot: the data gradient is copied out before it runs
-        dwWeights = Staged.of(dw, wpd.diff_weights_desc(), GRAD, false);
-
+        fx = Staged.of(x, forwardDesc.src_desc(), X, true);
+        fw = Staged.of(w, forwardDesc.weights_desc(), W, true);
+        fy = Staged.of(y, forwardDesc.dst_desc(), Y, false);
         forwardArgs.put(DNNL_ARG_SRC, kernel(fx, x));
         forwardArgs.put(DNNL_ARG_WEIGHTS, kernel(fw, w));
         forwardArgs.put(DNNL_ARG_BIAS, b);
         forwardArgs.put(DNNL_ARG_DST, kernel(fy, y));
-        dataArgs.put(DNNL_ARG_DIFF_DST, kernel(dyData, dy));
-        dataArgs.put(DNNL_ARG_WEIGHTS, kernel(wData, w));
-        dataArgs.put(DNNL_ARG_DIFF_SRC, kernel(dxData, dx));
-        weightsArgs.put(DNNL_ARG_SRC, kernel(xWeights, x));
-        weightsArgs.put(DNNL_ARG_DIFF_DST, sharedDy ? dyData.kernel : kernel(dyWeights, dy));
-        weightsArgs.put(DNNL_ARG_DIFF_WEIGHTS, kernel(dwWeights, dw));
-        weightsArgs.put(DNNL_ARG_DIFF_BIAS, db);
+    }
+
+    /** The backward primitives, the reorders they need and their arguments. */
+    private final class Backward {
+        final primitive data, weights;
+        final Staged dyData, wData, dxData, xWeights, dyWeights, dwWeights;
+
+        Backward() {
+            var engine = OneDnn.engine();
+            var dpd = new convolution_backward_data.primitive_desc(new convolution_backward_data.desc(
+                    algorithm.convolution_auto, xAny, wAny, yAny, strides, DILATION, padL, padR), engine, forwardDesc);
+            var wpd = new convolution_backward_weights.primitive_desc(new convolution_backward_weights.desc(
+                    weightGradient(weightDims, strides, outDims), xAny, wAny, bAny, yAny, strides, DILATION, padL,
+                    padR), engine, forwardDesc);
+            data = new convolution_backward_data(dpd);
+            weights = new convolution_backward_weights(wpd);
+            dyData = Staged.of(dy, dpd.diff_dst_desc(), DY_DATA, true);
+            wData = Staged.of(w, dpd.weights_desc(), W, true);
+            dxData = Staged.of(dx, dpd.diff_src_desc(), GRAD, false);
+            xWeights = Staged.of(x, wpd.src_desc(), X, true);
+            // the data gradient's copy of the output gradient serves the weight gradient too where layouts agree
+            boolean sharedDy = inputGradient && dyData != null && wpd.diff_dst_desc().equals(dpd.diff_dst_desc());
+            dyWeights = sharedDy ? null : Staged.of(dy, wpd.diff_dst_desc(), DY_WEIGHTS, true);
+            // the weight gradient may share the GRAD slot: the data gradient is copied out before it runs
+            dwWeights = Staged.of(dw, wpd.diff_weights_desc(), GRAD, false);
+            dataArgs.put(DNNL_ARG_DIFF_DST, kernel(dyData, dy));
+            dataArgs.put(DNNL_ARG_WEIGHTS, kernel(wData, w));
+            dataArgs.put(DNNL_ARG_DIFF_SRC, kernel(dxData, dx));
+            weightsArgs.put(DNNL_ARG_SRC, kernel(xWeights, x));
+            weightsArgs.put(DNNL_ARG_DIFF_DST, sharedDy ? dyData.kernel : kernel(dyWeights, dy));
+            weightsArgs.put(DNNL_ARG_DIFF_WEIGHTS, kernel(dwWeights, dw));
+            weightsArgs.put(DNNL_ARG_DIFF_BIAS, db);
+        }
     }
 
     /**
@@ -128,6 +151,10 @@ final class ConvPrimitives {
     /** Gradients of weights and bias (and of the input when it was asked for) from the output's gradient. */
     void backward(INDArray in, INDArray weights, INDArray gradOut, INDArray gradIn, INDArray gradWeights,
                   INDArray gradBias) {
+        if (backward == null) {
+            backward = new Backward();
+        }
+        Backward bw = backward;
         stream s = OneDnn.stream();
         OneDnn.bind(x, in);
         OneDnn.bind(w, weights);
@@ -136,17 +163,17 @@ final class ConvPrimitives {
         OneDnn.bind(db, gradBias);
         if (inputGradient) {
             OneDnn.bind(dx, gradIn);
-            Staged.in(dyData, s);
-            Staged.in(wData, s);
-            Staged.scratch(dxData);
-            backwardData.execute(s, dataArgs);
-            Staged.out(dxData, s);
+            Staged.in(bw.dyData, s);
+            Staged.in(bw.wData, s);
+            Staged.scratch(bw.dxData);
+            bw.data.execute(s, dataArgs);
+            Staged.out(bw.dxData, s);
         }
-        Staged.in(xWeights, s);
-        Staged.in(dyWeights, s);
-        Staged.scratch(dwWeights);
-        backwardWeights.execute(s, weightsArgs);
-        Staged.out(dwWeights, s);
+        Staged.in(bw.xWeights, s);
+        Staged.in(bw.dyWeights, s);
+        Staged.scratch(bw.dwWeights);
+        bw.weights.execute(s, weightsArgs);
+        Staged.out(bw.dwWeights, s);
         s._wait();
     }
 

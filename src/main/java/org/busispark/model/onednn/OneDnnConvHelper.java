@@ -22,8 +22,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A DL4J convolution helper on oneDNN's primitives (ConvPrimitives), one per layer, for float NCHW convolutions
- * without dilation; anything else returns null and DL4J's own path runs. A layer fed by the network's input
+ * A DL4J convolution helper on oneDNN's primitives (ConvPrimitives), one per layer, for float NCHW or NHWC
+ * convolutions without dilation; anything else returns null and DL4J's own path runs. A layer fed by the network's input
  * computes no input gradient (nothing uses it).
  */
 final class OneDnnConvHelper implements ConvolutionHelper {
@@ -40,7 +40,7 @@ final class OneDnnConvHelper implements ConvolutionHelper {
     }
 
     private record Geometry(List<Long> in, List<Long> weights, List<Long> out, List<Long> strides, List<Long> padL,
-                            List<Long> padR, boolean inputGradient) {}
+                            List<Long> padR, boolean inputGradient, boolean channelsLast) {}
 
     @Override
     public boolean checkSupported() {
@@ -52,13 +52,16 @@ final class OneDnnConvHelper implements ConvolutionHelper {
                               ConvolutionLayer.AlgoMode mode, ConvolutionLayer.FwdAlgo fwdAlgo,
                               ConvolutionMode convolutionMode, int[] dilation, CNN2DFormat format,
                               LayerWorkspaceMgr workspaceMgr) {
-        if (!supported(input, dilation, format) || bias == null) {
+        if (!supported(input, dilation) || bias == null) {
             return null;
         }
-        int[] out = outSize(input, kernel, strides, pad, convolutionMode, dilation);
-        INDArray z = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT,
-                input.size(0), weights.size(0), out[0], out[1]);
-        primitives(input, weights, kernel, strides, pad, convolutionMode, dilation, out)
+        int[] out = outSize(input, kernel, strides, pad, convolutionMode, dilation, format);
+        INDArray z = format == CNN2DFormat.NHWC
+                ? workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, input.size(0), out[0], out[1],
+                weights.size(0))
+                : workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, input.size(0),
+                weights.size(0), out[0], out[1]);
+        primitives(input, weights, kernel, strides, pad, convolutionMode, dilation, out, format)
                 .forward(OneDnn.contiguous(input), OneDnn.contiguous(weights), OneDnn.contiguous(bias), z);
         return z;
     }
@@ -72,16 +75,16 @@ final class OneDnnConvHelper implements ConvolutionHelper {
                                                      ConvolutionLayer.BwdDataAlgo bwdDataAlgo,
                                                      ConvolutionMode convolutionMode, int[] dilation,
                                                      CNN2DFormat format, LayerWorkspaceMgr workspaceMgr) {
-        if (!supported(input, dilation, format) || biasGradView == null) {
+        if (!supported(input, dilation) || biasGradView == null) {
             return null;
         }
-        int[] out = outSize(input, kernel, strides, pad, convolutionMode, dilation);
+        int[] out = outSize(input, kernel, strides, pad, convolutionMode, dilation, format);
         INDArray gradIn = inputGradient
                 ? workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape()) : null;
         INDArray gradW = Shape.hasDefaultStridesForShape(weightGradView) ? weightGradView
                 : weightGradView.dup('c');
         INDArray gradB = Shape.hasDefaultStridesForShape(biasGradView) ? biasGradView : biasGradView.dup('c');
-        primitives(input, weights, kernel, strides, pad, convolutionMode, dilation, out)
+        primitives(input, weights, kernel, strides, pad, convolutionMode, dilation, out, format)
                 .backward(OneDnn.contiguous(input), OneDnn.contiguous(weights), OneDnn.contiguous(delta), gradIn,
                         gradW, gradB);
         if (gradW != weightGradView) {
@@ -106,14 +109,17 @@ final class OneDnnConvHelper implements ConvolutionHelper {
         return Map.of();
     }
 
-    private static boolean supported(INDArray input, int[] dilation, CNN2DFormat format) {
-        return format == CNN2DFormat.NCHW && input.dataType() == DataType.FLOAT && input.rank() == 4
+    private static boolean supported(INDArray input, int[] dilation) {
+        return input.dataType() == DataType.FLOAT && input.rank() == 4
                 && dilation[0] == 1 && dilation[1] == 1;
     }
 
     private ConvPrimitives primitives(INDArray input, INDArray weights, int[] kernel, int[] strides, int[] pad,
-                                      ConvolutionMode convolutionMode, int[] dilation, int[] out) {
-        long[] in = input.shape();
+                                      ConvolutionMode convolutionMode, int[] dilation, int[] out,
+                                      CNN2DFormat format) {
+        boolean channelsLast = format == CNN2DFormat.NHWC;
+        long[] shape = input.shape();
+        long[] in = channelsLast ? new long[] {shape[0], shape[3], shape[1], shape[2]} : shape; // logical NCHW
         int[] top = convolutionMode == ConvolutionMode.Same
                 ? ConvolutionUtils.getSameModeTopLeftPadding(out, new int[] {(int) in[2], (int) in[3]}, kernel,
                 strides, dilation)
@@ -125,15 +131,15 @@ final class OneDnnConvHelper implements ConvolutionHelper {
         long[] outShape = {in[0], weights.size(0), out[0], out[1]};
         long[] stride = {strides[0], strides[1]};
         Geometry g = new Geometry(list(in), list(weights.shape()), list(outShape), list(stride), list(padL),
-                list(padR), inputGradient);
-        return PRIMITIVES.get().computeIfAbsent(g,
-                k -> new ConvPrimitives(in, weights.shape(), outShape, stride, padL, padR, inputGradient));
+                list(padR), inputGradient, channelsLast);
+        return PRIMITIVES.get().computeIfAbsent(g, k -> new ConvPrimitives(in, weights.shape(), outShape, stride,
+                padL, padR, inputGradient, channelsLast));
     }
 
     private static int[] outSize(INDArray input, int[] kernel, int[] strides, int[] pad,
-                                 ConvolutionMode convolutionMode, int[] dilation) {
+                                 ConvolutionMode convolutionMode, int[] dilation, CNN2DFormat format) {
         return ConvolutionUtils.getOutputSize(input, kernel, strides,
-                convolutionMode == ConvolutionMode.Same ? null : pad, convolutionMode, dilation);
+                convolutionMode == ConvolutionMode.Same ? null : pad, convolutionMode, dilation, format);
     }
 
     private static List<Long> list(long[] values) {

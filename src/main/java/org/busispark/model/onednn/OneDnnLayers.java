@@ -50,6 +50,33 @@ public final class OneDnnLayers {
             return 0;
         }
         OneDnn.team(Math.max(1, threads));
+        int installed = installConvolutions(graph, true) + replaceRelus(graph);
+        for (Layer layer : graph.getLayers()) {
+            if (layer instanceof BatchNormalization) {
+                if (!(layer.getHelper() instanceof OneDnnBatchNormHelper)) {
+                    set(BN_HELPER, layer, new OneDnnBatchNormHelper((BatchNormalizationHelper) layer.getHelper()));
+                }
+                installed++;
+            }
+        }
+        OneDnnUpdaters.install(graph);
+        return installed;
+    }
+
+    /**
+     * For a network that only infers, as {@code InferenceGraph.of} makes them (batch norms folded, channels-last):
+     * its convolutions and ReLUs on oneDNN, on the OpenMP team of whichever thread runs it. Returns how many layers
+     * run on oneDNN (0 off CPU).
+     */
+    public static int installForInference(ComputationGraph graph) {
+        if (!onCpu() || !OneDnn.available()) {
+            return 0;
+        }
+        return installConvolutions(graph, false) + replaceRelus(graph);
+    }
+
+    /** Helpers on every plain convolution; with {@code training}, those not fed by the input compute its gradient. */
+    private static int installConvolutions(ComputationGraph graph, boolean training) {
         Set<String> inputs = Set.copyOf(graph.getConfiguration().getNetworkInputs());
         Map<String, List<String>> vertexInputs = graph.getConfiguration().getVertexInputs();
         int installed = 0;
@@ -58,18 +85,11 @@ public final class OneDnnLayers {
             if (layer.getClass() == ConvolutionLayer.class) {
                 if (!(layer.getHelper() instanceof OneDnnConvHelper)) {
                     boolean fromInput = inputs.containsAll(vertexInputs.get(layer.getConfig().getLayerName()));
-                    set(CONV_HELPER, layer, new OneDnnConvHelper(!fromInput));
-                }
-                installed++;
-            } else if (layer instanceof BatchNormalization) {
-                if (!(layer.getHelper() instanceof OneDnnBatchNormHelper)) {
-                    set(BN_HELPER, layer, new OneDnnBatchNormHelper((BatchNormalizationHelper) layer.getHelper()));
+                    set(CONV_HELPER, layer, new OneDnnConvHelper(training && !fromInput));
                 }
                 installed++;
             }
         }
-        installed += replaceRelus(graph);
-        OneDnnUpdaters.install(graph);
         return installed;
     }
 
