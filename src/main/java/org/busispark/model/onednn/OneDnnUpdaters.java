@@ -65,10 +65,16 @@ final class OneDnnUpdaters {
         return u;
     }
 
-    private static MomentPrimitives primitives(MomentPrimitives.Rule rule, long length, double beta1, double beta2,
-                                               double epsilon) {
-        return PRIMITIVES.get().computeIfAbsent(new Key(rule, length, beta1, beta2, epsilon),
-                k -> new MomentPrimitives(rule, length, (float) beta1, (float) beta2, (float) epsilon));
+    /** One step of {@code rule} on oneDNN; false (nothing done) where the arrays do not fit it. */
+    private static boolean apply(MomentPrimitives.Rule rule, INDArray gradient, INDArray m, INDArray s, double lr,
+                                 double beta1, double beta2, double epsilon, int iteration) {
+        if (m == null || !fits(gradient, m, s)) {
+            return false;
+        }
+        PRIMITIVES.get().computeIfAbsent(new Key(rule, gradient.length(), beta1, beta2, epsilon),
+                        k -> new MomentPrimitives(rule, k.length(), (float) beta1, (float) beta2, (float) epsilon))
+                .apply(gradient, m, s, stepSize(lr, beta1, beta2, epsilon, iteration));
+        return true;
     }
 
     /** e = lr sqrt(1 - b2^(t+1)) / (1 - b1^(t+1)), or eps where that is not a number, as libnd4j computes it. */
@@ -111,12 +117,10 @@ final class OneDnnUpdaters {
         @Override
         public void applyUpdater(INDArray gradient, int iteration, int epoch) {
             Adam c = getConfig();
-            if (getM() == null || !fits(gradient, getM(), getV())) {
+            if (!apply(MomentPrimitives.Rule.ADAM, gradient, getM(), getV(), c.getLearningRate(iteration, epoch),
+                    c.getBeta1(), c.getBeta2(), c.getEpsilon(), iteration)) {
                 super.applyUpdater(gradient, iteration, epoch);
-                return;
             }
-            primitives(MomentPrimitives.Rule.ADAM, gradient.length(), c.getBeta1(), c.getBeta2(), c.getEpsilon()).apply(gradient, getM(), getV(), stepSize(c.getLearningRate(iteration, epoch), c.getBeta1(),
-                    c.getBeta2(), c.getEpsilon(), iteration));
         }
     }
 
@@ -131,13 +135,10 @@ final class OneDnnUpdaters {
         @Override
         public void applyUpdater(INDArray gradient, int iteration, int epoch) {
             AdaBelief c = getConfig();
-            if (getM() == null || !fits(gradient, getM(), getS())) {
+            if (!apply(MomentPrimitives.Rule.ADABELIEF, gradient, getM(), getS(), c.getLearningRate(iteration, epoch),
+                    c.getBeta1(), c.getBeta2(), c.getEpsilon(), iteration)) {
                 super.applyUpdater(gradient, iteration, epoch);
-                return;
             }
-            primitives(MomentPrimitives.Rule.ADABELIEF, gradient.length(), c.getBeta1(), c.getBeta2(), c.getEpsilon())
-                    .apply(gradient, getM(), getS(), stepSize(c.getLearningRate(iteration, epoch), c.getBeta1(),
-                    c.getBeta2(), c.getEpsilon(), iteration));
         }
     }
 }
