@@ -23,8 +23,8 @@ import java.util.Map;
 
 /**
  * A DL4J convolution helper on oneDNN's primitives (ConvPrimitives), one per layer, for float NCHW or NHWC
- * convolutions without dilation; anything else returns null and DL4J's own path runs. A layer fed by the network's input
- * computes no input gradient (nothing uses it).
+ * convolutions without dilation; anything else returns null and DL4J's own path runs. A layer fed by the network's
+ * input computes no input gradient (nothing uses it).
  */
 final class OneDnnConvHelper implements ConvolutionHelper {
     /**
