@@ -25,9 +25,10 @@ import static org.bytedeco.dnnl.global.dnnl.prop_kind;
 
 /**
  * One convolution shape's oneDNN primitives, made once and reused for every minibatch of that shape: forward,
- * backward data, backward weights (and bias; made at the first backward pass), and the reorders between DL4J's
- * plain layouts (NCHW or NHWC activations, OIHW weights) and the blocked layouts oneDNN's kernels choose. ND4J's own oneDNN path builds all of
- * this again on every call and lets oneDNN pick Winograd for the weight gradient, several times slower here.
+ * backward data, backward weights (and bias; made at the first backward pass), and the reorders between DL4J's plain
+ * layouts (NCHW or NHWC activations, OIHW weights) and the blocked layouts oneDNN's kernels choose. ND4J's own
+ * oneDNN path builds all of this again on every call and lets oneDNN pick Winograd for the weight gradient, several
+ * times slower here.
  */
 final class ConvPrimitives {
     private static final memory.data_type F32 = memory.data_type.f32;
