@@ -13,6 +13,7 @@ import org.nd4j.linalg.factory.Nd4j;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.function.BiConsumer;
 
 /**
  * Kryo serializer for ND4J arrays that copies their memory in bulk. ND4J's own ({@link Nd4jSerializer}) writes one
@@ -46,13 +47,11 @@ public final class ArraySerializer extends Serializer<INDArray> {
         }
         // a view or strided array is copied first, so that its elements lie in one block in its own order
         INDArray plain = Shape.hasDefaultStridesForShape(array) ? array : array.dup(array.ordering());
-        byte[] chunk = new byte[(int) Math.min(CHUNK, bytes(plain))];
-        long address = address(plain);
-        for (long done = 0, total = bytes(plain); done < total; done += chunk.length) {
-            int n = (int) Math.min(chunk.length, total - done);
-            memory(address + done, n).get(chunk, 0, n);
+        copy(plain, (chunk, memory) -> {
+            int n = memory.capacity();
+            memory.get(chunk, 0, n);
             output.writeBytes(chunk, 0, n);
-        }
+        });
     }
 
     @Override
@@ -70,20 +69,31 @@ public final class ArraySerializer extends Serializer<INDArray> {
             shape[i] = input.readLong(true);
         }
         INDArray array = Nd4j.createUninitializedDetached(dataType, order, shape);
-        byte[] chunk = new byte[(int) Math.min(CHUNK, bytes(array))];
-        long address = address(array);
-        for (long done = 0, total = bytes(array); done < total; done += chunk.length) {
-            int n = (int) Math.min(chunk.length, total - done);
+        copy(array, (chunk, memory) -> {
+            int n = memory.capacity();
             input.readBytes(chunk, 0, n);
-            memory(address + done, n).put(chunk, 0, n);
-        }
+            memory.put(chunk, 0, n);
+        });
         return array;
     }
 
     /** Whether {@code array} travels as raw bytes. */
     static boolean raw(INDArray array) {
-        return !array.isEmpty() && !array.isCompressed() && array.dataType().isNumerical()
-                || array.dataType() == DataType.BOOL && !array.isEmpty();
+        return !array.isEmpty() && !array.isCompressed()
+                && (array.dataType().isNumerical() || array.dataType() == DataType.BOOL);
+    }
+
+    /**
+     * Walks a dense array's memory in pieces of at most 1 MB: {@code step} gets one heap buffer, reused, and each
+     * piece's native memory (as many bytes as its capacity) to copy between them.
+     */
+    private static void copy(INDArray dense, BiConsumer<byte[], ByteBuffer> step) {
+        long total = bytes(dense);
+        byte[] chunk = new byte[(int) Math.min(CHUNK, total)];
+        long address = address(dense);
+        for (long done = 0; done < total; done += chunk.length) {
+            step.accept(chunk, memory(address + done, (int) Math.min(chunk.length, total - done)));
+        }
     }
 
     private static long bytes(INDArray array) {

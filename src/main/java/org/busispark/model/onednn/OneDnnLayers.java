@@ -13,6 +13,7 @@ import org.nd4j.linalg.dataset.api.DataSet;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.lang.ref.WeakReference;
 import java.lang.reflect.Field;
 import java.util.List;
 import java.util.Map;
@@ -118,8 +119,8 @@ public final class OneDnnLayers {
     }
 
     /**
-     * For dl4j-spark's workers, which build their own networks: installs the helpers before each minibatch, for
-     * workers of {@code threadsPerWorker} cores each.
+     * For dl4j-spark's workers, which build their own networks: installs the helpers before the first minibatch of
+     * each network, for workers of {@code threadsPerWorker} cores each.
      */
     public static TrainingHook installer(int threadsPerWorker) {
         return new Installer(threadsPerWorker);
@@ -149,6 +150,9 @@ public final class OneDnnLayers {
 
     private static final class Installer implements TrainingHook {
         private static final long serialVersionUID = 1L;
+        /** The network this thread last installed on: a worker keeps its network for a whole averaging round. */
+        private static final ThreadLocal<WeakReference<Model>> LAST =
+                ThreadLocal.withInitial(() -> new WeakReference<>(null));
         private final int threads;
 
         Installer(int threads) {
@@ -157,8 +161,9 @@ public final class OneDnnLayers {
 
         @Override
         public void preUpdate(DataSet minibatch, Model model) {
-            if (model instanceof ComputationGraph graph) {
+            if (model instanceof ComputationGraph graph && LAST.get().get() != model) {
                 install(graph, threads);
+                LAST.set(new WeakReference<>(model));
             }
         }
 
