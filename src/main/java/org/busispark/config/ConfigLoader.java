@@ -147,11 +147,20 @@ public final class ConfigLoader {
                 r.positiveInt("busi.train.step-epochs"), r.range("busi.train.step-gamma", 0, 1),
                 r.range("busi.train.weight-decay", 0, 1), r.oneOf("busi.train.class-weights", CLASS_WEIGHTS),
                 r.rangeInt("busi.train.early-stopping-patience", 0, 10_000),
+                r.rangeInt("busi.train.average-last-epochs", 0, 10_000),
                 r.rangeInt("busi.train.checkpoint-every", 0, 10_000),
                 r.positiveInt("busi.train.batch-size-per-worker"),
                 r.positiveInt("busi.train.averaging-frequency"), r.rangeInt("busi.train.workers", 0, 100_000),
                 r.storageLevel("busi.train.storage-level"), r.longValue("busi.train.seed"),
                 r.oneOf("busi.train.convolutions", CONVOLUTIONS));
+        if (train.averageLastEpochs() > train.epochs()) {
+            throw new BusiConfigException("Setting busi.train.average-last-epochs must be at most busi.train.epochs ("
+                    + train.epochs() + "), got " + train.averageLastEpochs());
+        }
+        if (train.averageLastEpochs() > 0 && train.earlyStoppingPatience() > 0) {
+            throw new BusiConfigException("Settings busi.train.average-last-epochs and busi.train.early-stopping-patience "
+                    + "exclude each other: an averaged model needs the schedule's last epochs; set one of them to 0");
+        }
         BusiConfig.Score score = new BusiConfig.Score(r.oneOf("busi.score.tta", TTA),
                 r.rangeInt("busi.score.gradcam-top", 0, 10_000));
         String modelName = r.string("busi.store.model-name");

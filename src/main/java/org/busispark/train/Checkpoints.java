@@ -11,7 +11,8 @@ import java.util.TreeSet;
 
 /**
  * Training checkpoints under {@code <output>/checkpoints/epoch-NNNN/}: the network with its updater state
- * ({@code model.zip}), the best network so far ({@code best.zip}) and {@code state.json}, written last and
+ * ({@code model.zip}), the best network so far ({@code best.zip}), the running average of the last epochs' weights
+ * when the model kept is such an average ({@code average.zip}) and {@code state.json}, written last and
  * recording the other files' sizes. A checkpoint without a matching state.json is half-written and ignored, so
  * a crash while checkpointing never breaks {@code --resume} (which also works on object stores, where nothing
  * can be renamed atomically).
@@ -20,6 +21,7 @@ public final class Checkpoints {
     public static final String DIR = "checkpoints";
     static final String MODEL = "model.zip";
     static final String BEST = "best.zip";
+    static final String AVERAGE = "average.zip";
     static final String STATE = "state.json";
     /** Older checkpoints beyond this many are deleted once a new one is complete. */
     static final int KEEP = 2;
@@ -28,18 +30,24 @@ public final class Checkpoints {
 
     /**
      * @param epoch       the last finished epoch (1-based)
-     * @param bestMetrics validation metrics of the best epoch (as in the model card)
+     * @param bestMetrics    validation metrics of the best epoch (as in the model card)
+     * @param averagedEpochs how many epochs' weights {@code average.zip} averages (0: there is none; checkpoints
+     *                       written before averaging existed read as 0)
      */
     public record State(int epoch, int bestEpoch, double bestScore, Map<String, Object> bestMetrics, long modelBytes,
-                        long bestBytes, long seed) {}
+                        long bestBytes, long seed, int averagedEpochs, long averageBytes) {}
 
-    /** A checkpoint read back: its state and the two networks' zips. */
-    public record Restored(State state, byte[] model, byte[] best) {}
+    /** A checkpoint read back: its state and the networks' zips ({@code average} null when there is none). */
+    public record Restored(State state, byte[] model, byte[] best, byte[] average) {}
 
-    public static void save(Storage storage, String outputUri, State state, byte[] model, byte[] best) {
+    /** @param average the running average's network, or null when none is kept */
+    public static void save(Storage storage, String outputUri, State state, byte[] model, byte[] best, byte[] average) {
         String dir = folder(outputUri, state.epoch());
         storage.writeBytes(Storage.child(dir, MODEL), model);
         storage.writeBytes(Storage.child(dir, BEST), best);
+        if (average != null) {
+            storage.writeBytes(Storage.child(dir, AVERAGE), average);
+        }
         storage.writeText(Storage.child(dir, STATE), Json.write(state));
         List<Integer> epochs = completeEpochs(storage, outputUri).stream().sorted(Comparator.reverseOrder()).toList();
         for (int old : epochs.subList(Math.min(KEEP, epochs.size()), epochs.size())) {
@@ -58,10 +66,13 @@ public final class Checkpoints {
             }
             String dir = folder(outputUri, epoch);
             State s = Json.read(storage.readText(Storage.child(dir, STATE)), State.class);
+            boolean averaged = s.averagedEpochs() > 0;
             if (Long.valueOf(s.modelBytes()).equals(files.get(prefix + MODEL))
-                    && Long.valueOf(s.bestBytes()).equals(files.get(prefix + BEST))) {
+                    && Long.valueOf(s.bestBytes()).equals(files.get(prefix + BEST))
+                    && (!averaged || Long.valueOf(s.averageBytes()).equals(files.get(prefix + AVERAGE)))) {
                 return Optional.of(new Restored(s, storage.readBytes(Storage.child(dir, MODEL)),
-                        storage.readBytes(Storage.child(dir, BEST))));
+                        storage.readBytes(Storage.child(dir, BEST)),
+                        averaged ? storage.readBytes(Storage.child(dir, AVERAGE)) : null));
             }
         }
         return Optional.empty();

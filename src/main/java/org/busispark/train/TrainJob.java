@@ -53,6 +53,8 @@ import java.util.TreeMap;
  */
 public final class TrainJob {
     public static final String HISTORY_FILE = "history/epochs.jsonl";
+    /** Where the best epoch's model goes when the model kept is an average of the last epochs. */
+    public static final String BEST_EPOCH_MODEL_DIR = "model-best-epoch";
 
     private TrainJob() {}
 
@@ -149,6 +151,9 @@ public final class TrainJob {
             Map<String, Object> bestMetrics = Map.of();
             int bestEpoch = 0;
             double bestScore = Double.NEGATIVE_INFINITY;
+            int averageFrom = trainCfg.averageLastEpochs() == 0 ? Integer.MAX_VALUE
+                    : trainCfg.epochs() - trainCfg.averageLastEpochs() + 1;
+            WeightAverage average = new WeightAverage();
             int first = 1;
             if (restored.isPresent()) {
                 Checkpoints.State s = restored.get().state();
@@ -157,6 +162,10 @@ public final class TrainJob {
                 bestScore = s.bestScore();
                 bestMetrics = s.bestMetrics();
                 bestZip = restored.get().best();
+                if (s.averagedEpochs() > 0) {
+                    average = new WeightAverage(TrainedModel.fromZip(restored.get().average(), false).params(),
+                            s.averagedEpochs());
+                }
                 history.addAll(readHistory(storage, outputUri).stream().filter(r -> r.epoch() <= s.epoch()).toList());
                 progress.stage("resuming after epoch " + s.epoch() + " from " + Storage.child(outputUri, Checkpoints.DIR)
                         + " (best so far: epoch " + bestEpoch + ")");
@@ -208,6 +217,9 @@ public final class TrainJob {
                     bestMetrics = val == null ? Map.of() : metricsSummary(val);
                     bestZip = TrainedModel.toZip(net, true);
                 }
+                if (epoch >= averageFrom) {
+                    average.add(net.params());
+                }
                 progress.stage(String.format("epoch %d/%d  lr %.2e  train loss %.4f  train acc %.3f  val loss %.4f  "
                                 + "val acc %.3f  val macro-F1 %.3f  %.1f img/s  %.1f s%s", epoch, trainCfg.epochs(),
                         learningRate, trainLoss, trainAccuracy,
@@ -216,8 +228,10 @@ public final class TrainJob {
                 writeHistory(storage, outputUri, history);
                 if (trainCfg.checkpointEvery() > 0 && epoch % trainCfg.checkpointEvery() == 0) {
                     byte[] current = TrainedModel.toZip(net, true);
+                    byte[] averageZip = average.count() == 0 ? null : TrainedModel.toZip(average.applyTo(net), false);
                     Checkpoints.save(storage, outputUri, new Checkpoints.State(epoch, bestEpoch, bestScore, bestMetrics,
-                            current.length, bestZip.length, trainCfg.seed()), current, bestZip);
+                            current.length, bestZip.length, trainCfg.seed(), average.count(),
+                            averageZip == null ? 0 : averageZip.length), current, bestZip, averageZip);
                 }
                 int patience = trainCfg.earlyStoppingPatience();
                 if (patience > 0 && val != null && epoch - bestEpoch >= patience && epoch < trainCfg.epochs()) {
@@ -227,17 +241,35 @@ public final class TrainJob {
                 }
             }
 
-            ComputationGraph best = TrainedModel.fromZip(bestZip, true);
-            ModelCard card = new ModelCard(ModelCard.FORMAT_VERSION, "busi-" + modelCfg.architecture(),
-                    modelCfg.classes(), modelCfg.inputSize(), modelCfg.channels(), norm, modelCfg.architecture(),
-                    modelCfg.widthMultiplier(), best.numParams(), bestEpoch, trainCfg, config.augment(),
-                    new ModelCard.TrainingData(data, perSplit, perClass, fingerprint(trainKeys)),
-                    bestMetrics, BuildInfo.version(),
-                    Instant.now().toString());
-            TrainedModel model = new TrainedModel(best, card);
+            ModelCard.TrainingData trainingData = new ModelCard.TrainingData(data, perSplit, perClass,
+                    fingerprint(trainKeys));
+            TrainedModel bestModel = new TrainedModel(TrainedModel.fromZip(bestZip, true),
+                    card(config, norm, graph.numParams(), bestEpoch, trainingData, bestMetrics));
             String modelDir = Storage.child(outputUri, ModelStore.MODEL_DIR);
+            if (average.count() == 0) {
+                ModelStore.save(storage, modelDir, bestModel);
+                progress.done("model of epoch " + bestEpoch + " written to " + modelDir);
+                return bestModel;
+            }
+            // The best epoch's model stays beside the average, so the two choices can be compared on a test split.
+            String bestDir = Storage.child(outputUri, BEST_EPOCH_MODEL_DIR);
+            ModelStore.save(storage, bestDir, bestModel);
+            int last = history.get(history.size() - 1).epoch();
+            ComputationGraph averaged = average.applyTo(sparkGraph.getNetwork());
+            Map<String, Object> averagedMetrics = Map.of();
+            if (validationCount > 0) {
+                try (Predictor.SharedModel shared = Predictor.share(jsc, averaged,
+                        () -> TrainedModel.toZip(averaged, false))) {
+                    averagedMetrics = metricsSummary(evaluate(validation, shared, pre, norm, modelCfg.classes()));
+                }
+            }
+            progress.stage(String.format("average of epochs %d-%d: val macro-F1 %s (best single epoch %d: %s)",
+                    last - average.count() + 1, last, averagedMetrics.getOrDefault("macroF1", "n/a"), bestEpoch,
+                    bestMetrics.getOrDefault("macroF1", "n/a")));
+            TrainedModel model = new TrainedModel(averaged, card(config, norm, graph.numParams(), last, trainingData, averagedMetrics));
             ModelStore.save(storage, modelDir, model);
-            progress.done("model of epoch " + bestEpoch + " written to " + modelDir);
+            progress.done("average of the last " + average.count() + " epochs written to " + modelDir
+                    + "; epoch " + bestEpoch + " (best on validation) to " + bestDir);
             return model;
         } finally {
             indexedTrainRows.unpersist(false);
@@ -246,7 +278,15 @@ public final class TrainJob {
         }
     }
 
-    /** "balanced": n / (k · n_c) per class from the train split, so every class weighs as much in the loss. */
+    /** @param epoch the epoch whose weights are kept, or the last one averaged */
+    private static ModelCard card(BusiConfig config, Normalization norm, long parameters, int epoch,
+                                  ModelCard.TrainingData data, Map<String, Object> validationMetrics) {
+        BusiConfig.Model m = config.model();
+        return new ModelCard(ModelCard.FORMAT_VERSION, "busi-" + m.architecture(), m.classes(), m.inputSize(),
+                m.channels(), norm, m.architecture(), m.widthMultiplier(), parameters, epoch, config.train(),
+                config.augment(), data, validationMetrics, BuildInfo.version(), Instant.now().toString());
+    }
+
     /**
      * Cores each training worker may use: with a local master all of them (workers of one round seldom compute at
      * the same moment; on 2 cores two workers of 2 threads train at 61 images/s, of 1 thread at 49,
@@ -256,6 +296,7 @@ public final class TrainJob {
         return jsc.isLocal() ? Runtime.getRuntime().availableProcessors() : jsc.getConf().getInt("spark.task.cpus", 1);
     }
 
+    /** "balanced": n / (k · n_c) per class from the train split, so every class weighs as much in the loss. */
     static double[] classWeights(BusiConfig.Train cfg, List<String> classes, Map<String, Long> trainPerClass) {
         if (!cfg.classWeights().equals("balanced")) {
             return null;
