@@ -20,6 +20,14 @@ public class BusiCliTest {
         return new Result(code, out.toString(), err.toString());
     }
 
+    /** Ingests the committed sample into {@code dir}/dataset and returns that folder. */
+    public static java.nio.file.Path ingestSample(java.nio.file.Path dir) {
+        java.nio.file.Path data = dir.resolve("dataset");
+        Result r = run("ingest", "--conf", "conf/local.conf", "--input", "data/sample/busi", "--output", data.toString());
+        assertEquals(0, r.code(), r.err());
+        return data;
+    }
+
     @Test
     void topLevelHelpListsEveryStage() {
         Result r = run("--help");

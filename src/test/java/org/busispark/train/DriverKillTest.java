@@ -45,9 +45,7 @@ class DriverKillTest {
 
     @Test
     void aKilledTrainingDriverResumesFromItsLastCheckpoint() throws Exception {
-        Path data = tmp.resolve("dataset");
-        assertEquals(0, BusiCliTest.run("ingest", "--conf", "conf/local.conf", "--input", "data/sample/busi",
-                "--output", data.toString()).code());
+        Path data = BusiCliTest.ingestSample(tmp);
         Path out = tmp.resolve("killed");
         Path log = tmp.resolve("train.log");
         Process driver = new ProcessBuilder(ChildJvm.command("3g", "org.busispark.cli.BusiCli", train(data, out)))

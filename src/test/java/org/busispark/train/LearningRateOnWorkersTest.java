@@ -28,9 +28,7 @@ class LearningRateOnWorkersTest {
 
     @Test
     void anEpochWithRateZeroDoesNotMoveTheParameters() throws Exception {
-        Path data = tmp.resolve("dataset");
-        assertEquals(0, BusiCliTest.run("ingest", "--conf", "conf/local.conf", "--input", "data/sample/busi",
-                "--output", data.toString()).code());
+        Path data = BusiCliTest.ingestSample(tmp);
         Path out = tmp.resolve("train");
         BusiCliTest.Result r = BusiCliTest.run("train", "--conf", "conf/local.conf", "-Dbusi.train.epochs=2",
                 "-Dbusi.train.warmup-epochs=0", "-Dbusi.train.schedule=step", "-Dbusi.train.step-epochs=1",

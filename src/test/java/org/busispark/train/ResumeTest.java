@@ -30,9 +30,7 @@ class ResumeTest {
 
     @Test
     void resumeContinuesFromTheNewestCompleteCheckpoint() throws Exception {
-        Path data = tmp.resolve("dataset");
-        assertEquals(0, BusiCliTest.run("ingest", "--conf", "conf/local.conf", "--input", "data/sample/busi",
-                "--output", data.toString()).code());
+        Path data = BusiCliTest.ingestSample(tmp);
         Path out = tmp.resolve("train");
         String[] train = {"train", "--conf", "conf/local.conf", "-Dbusi.train.epochs=4", "-Dbusi.train.checkpoint-every=2",
                 "--data", data.toString(), "--output", out.toString()};

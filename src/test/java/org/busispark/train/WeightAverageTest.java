@@ -60,9 +60,7 @@ class WeightAverageTest {
 
     @Test
     void keptModelIsTheMeanOfTheLastEpochsAndSurvivesResume() throws Exception {
-        Path data = tmp.resolve("dataset");
-        assertEquals(0, BusiCliTest.run("ingest", "--conf", "conf/local.conf", "--input", "data/sample/busi",
-                "--output", data.toString()).code());
+        Path data = BusiCliTest.ingestSample(tmp);
         Path out = tmp.resolve("train");
         String[] train = {"train", "--conf", "conf/local.conf", "-Dbusi.train.epochs=3", "-Dbusi.train.checkpoint-every=1",
                 "-Dbusi.train.average-last-epochs=2", "--data", data.toString(), "--output", out.toString()};
