@@ -263,9 +263,9 @@ public final class TrainJob {
                     averagedMetrics = metricsSummary(evaluate(validation, shared, pre, norm, modelCfg.classes()));
                 }
             }
-            progress.stage(String.format("average of epochs %d-%d: val macro-F1 %s (best single epoch %d: %s)",
-                    last - average.count() + 1, last, averagedMetrics.getOrDefault("macroF1", "n/a"), bestEpoch,
-                    bestMetrics.getOrDefault("macroF1", "n/a")));
+            progress.stage(String.format("average of epochs %d-%d: val macro-F1 %.3f (best single epoch %d: %.3f)",
+                    last - average.count() + 1, last, averagedMetrics.getOrDefault("macroF1", Double.NaN), bestEpoch,
+                    bestMetrics.getOrDefault("macroF1", Double.NaN)));
             TrainedModel model = new TrainedModel(averaged, card(config, norm, graph.numParams(), last, trainingData, averagedMetrics));
             ModelStore.save(storage, modelDir, model);
             progress.done("average of the last " + average.count() + " epochs written to " + modelDir
