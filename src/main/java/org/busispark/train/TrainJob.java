@@ -266,7 +266,8 @@ public final class TrainJob {
             progress.stage(String.format("average of epochs %d-%d: val macro-F1 %.3f (best single epoch %d: %.3f)",
                     last - average.count() + 1, last, averagedMetrics.getOrDefault("macroF1", Double.NaN), bestEpoch,
                     bestMetrics.getOrDefault("macroF1", Double.NaN)));
-            TrainedModel model = new TrainedModel(averaged, card(config, norm, graph.numParams(), last, trainingData, averagedMetrics));
+            TrainedModel model = new TrainedModel(averaged,
+                    card(config, norm, graph.numParams(), last, trainingData, averagedMetrics));
             ModelStore.save(storage, modelDir, model);
             progress.done("average of the last " + average.count() + " epochs written to " + modelDir
                     + "; epoch " + bestEpoch + " (best on validation) to " + bestDir);
