@@ -129,6 +129,7 @@ public final class TrainJob {
             progress.stage(String.format("%s, width x%.2f, input %dx%dx%d: %,d parameters", modelCfg.architecture(),
                     modelCfg.widthMultiplier(), modelCfg.channels(), modelCfg.inputSize(), modelCfg.inputSize(),
                     graph.numParams()));
+            LossMeter lossMeter = new LossMeter(jsc);
             ParameterAveragingTrainingMaster master = new ParameterAveragingTrainingMaster.Builder(
                     trainCfg.workers() == 0 ? null : trainCfg.workers(), 1)
                     .batchSizePerWorker(trainCfg.batchSizePerWorker())
@@ -138,7 +139,7 @@ public final class TrainJob {
                     .storageLevel(StorageLevel.fromString(trainCfg.storageLevel()))
                     .rngSeed(trainCfg.seed())
                     .trainingHooks(trainCfg.oneDnnConvolutions()
-                            ? List.of(OneDnnLayers.installer(threadsPerWorker(jsc))) : List.of())
+                            ? List.of(OneDnnLayers.installer(threadsPerWorker(jsc)), lossMeter) : List.of(lossMeter))
                     .build();
             SparkComputationGraph sparkGraph = new SparkComputationGraph(jsc, graph, master);
             int roundSize = (trainCfg.workers() == 0 ? jsc.defaultParallelism() : trainCfg.workers())
@@ -184,16 +185,14 @@ public final class TrainJob {
                 // per round (EpochSplits).
                 EpochSplits splits = new EpochSplits(Math.toIntExact(trainCount), roundSize, trainCfg.seed(), epoch);
                 JavaRDD<TrainingExamples.Row> byRound = splits.byRound(indexedTrainRows);
-                double lossSum = 0;
                 for (int round = 0; round < splits.rounds(); round++) {
                     // Kept for the saved model and checkpoints (workers do not see it); dl4j-spark counts every fit
                     // as an epoch, so it is set again before each round.
                     sparkGraph.getNetwork().getConfiguration().setEpochCount(epoch - 1);
                     sparkGraph.fit(EpochSplits.round(byRound, round).mapPartitions(rows -> examples.epoch(rows, ep)));
-                    lossSum += sparkGraph.getScore() * splits.size(round);
                 }
                 double trainSeconds = (System.nanoTime() - start) / 1e9;
-                double trainLoss = lossSum / trainCount;
+                double trainLoss = lossMeter.takeMean();
                 ComputationGraph net = sparkGraph.getNetwork();
 
                 // Shared once for both passes; with a local master the tasks copy this network, which is neither
