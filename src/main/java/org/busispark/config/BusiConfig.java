@@ -51,7 +51,7 @@ public record BusiConfig(Spark spark, Ingest ingest, Augment augment, Model mode
 
     public record Train(int epochs, String optimizer, double learningRate, String schedule, int warmupEpochs,
                         int stepEpochs, double stepGamma, double weightDecay, String classWeights,
-                        int earlyStoppingPatience, int averageLastEpochs, int checkpointEvery, int batchSizePerWorker, int averagingFrequency, int workers,
+                        int earlyStoppingPatience, int averageLastEpochs, int trainAccuracyEvery, int checkpointEvery, int batchSizePerWorker, int averagingFrequency, int workers,
                         String storageLevel, long seed, String convolutions) implements java.io.Serializable {
         /** Training convolutions on this project's oneDNN primitives (org.busispark.model.onednn), not ND4J's. */
         public boolean oneDnnConvolutions() {

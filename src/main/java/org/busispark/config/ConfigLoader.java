@@ -148,6 +148,7 @@ public final class ConfigLoader {
                 r.range("busi.train.weight-decay", 0, 1), r.oneOf("busi.train.class-weights", CLASS_WEIGHTS),
                 r.rangeInt("busi.train.early-stopping-patience", 0, 10_000),
                 r.rangeInt("busi.train.average-last-epochs", 0, 10_000),
+                r.rangeInt("busi.train.train-accuracy-every", 0, 10_000),
                 r.rangeInt("busi.train.checkpoint-every", 0, 10_000),
                 r.positiveInt("busi.train.batch-size-per-worker"),
                 r.positiveInt("busi.train.averaging-frequency"), r.rangeInt("busi.train.workers", 0, 100_000),

@@ -1,10 +1,10 @@
 package org.busispark.train;
 
 /**
- * One line of {@code <output>/history/epochs.jsonl}: how an epoch went. {@code trainLoss} is the minibatch
- * loss DL4J reports while fitting (augmented images, regularisation included); {@code trainAccuracy} is
- * measured after the epoch on the unaugmented train split, as validation is. Validation fields are NaN
- * without a validation split.
+ * One line of {@code <output>/history/epochs.jsonl}: how an epoch went. {@code trainLoss} is the mean loss over
+ * the minibatches fitted (augmented images, without the weight-decay penalty; LossMeter); {@code trainAccuracy} is
+ * measured after the epoch on the unaugmented train split, as validation is, and is NaN in epochs that
+ * {@code busi.train.train-accuracy-every} skips. Validation fields are NaN without a validation split.
  */
 public record EpochRecord(int epoch, double trainLoss, double trainAccuracy, double validationLoss,
                           double validationAccuracy,

@@ -198,10 +198,14 @@ public final class TrainJob {
                 // Shared once for both passes; with a local master the tasks copy this network, which is neither
                 // serialised nor restored (two restores cost about 0.7 s an epoch of the recipe).
                 Metrics val;
-                double trainAccuracy;
+                double trainAccuracy = Double.NaN;
+                int every = trainCfg.trainAccuracyEvery();
+                boolean measureTrain = every > 0 && (epoch % every == 0 || epoch == trainCfg.epochs());
                 try (Predictor.SharedModel shared = Predictor.share(jsc, net, () -> TrainedModel.toZip(net, false))) {
                     val = validationCount == 0 ? null : evaluate(validation, shared, pre, norm, modelCfg.classes());
-                    trainAccuracy = evaluate(trainPlain, shared, pre, norm, modelCfg.classes()).accuracy();
+                    if (measureTrain) {
+                        trainAccuracy = evaluate(trainPlain, shared, pre, norm, modelCfg.classes()).accuracy();
+                    }
                 }
                 double seconds = (System.nanoTime() - start) / 1e9;
                 EpochRecord rec = new EpochRecord(epoch, trainLoss, trainAccuracy, val == null ? Double.NaN : val.averageLoss(),
