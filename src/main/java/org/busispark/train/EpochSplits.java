@@ -50,11 +50,6 @@ final class EpochSplits implements Serializable {
         return (position.length + roundSize - 1) / roundSize;
     }
 
-    /** The number of rows in round {@code round}. */
-    int size(int round) {
-        return Math.min(roundSize, position.length - round * roundSize);
-    }
-
     /** Where row {@code index} goes in the epoch's order; its round is {@code position / roundSize}. */
     int position(long index) {
         return position[Math.toIntExact(index)];

@@ -23,8 +23,9 @@ class EpochSplitsTest {
     void roundsArePositionsOfASeededPermutation() {
         EpochSplits a = new EpochSplits(101, 16, 7, 3);
         assertEquals(7, a.rounds());
-        assertEquals(16, a.size(0));
-        assertEquals(5, a.size(6), "the last round holds the rest");
+        assertEquals(16, IntStream.range(0, 101).filter(i -> a.position(i) / 16 == 0).count());
+        assertEquals(5, IntStream.range(0, 101).filter(i -> a.position(i) / 16 == 6).count(),
+                "the last round holds the rest");
         Set<Integer> seen = new HashSet<>();
         IntStream.range(0, 101).forEach(i -> seen.add(a.position(i)));
         assertEquals(101, seen.size(), "a permutation");
@@ -55,7 +56,7 @@ class EpochSplitsTest {
                     .sorted((x, y) -> Integer.compare(splits.position(x), splits.position(y)))
                     .map(i -> "row" + i).toList();
             assertEquals(expected, got, "round " + r);
-            assertEquals(splits.size(r), got.size());
+            assertEquals(Math.min(8, 50 - first), got.size());
             all.addAll(got);
         }
         assertEquals(new HashSet<>(rows), new HashSet<>(all));
