@@ -146,6 +146,9 @@ class ConfigLoaderTest {
         assertFileRejected("busi.model.channels = 4", "busi.model.channels");
         assertFileRejected("busi.augment.crop-scale-min = 0.9\nbusi.augment.crop-scale-max = 0.8",
                 "busi.augment.crop-scale-min");
+        assertFileRejected("busi.train.epochs = 10\nbusi.train.average-last-epochs = 11",
+                "busi.train.average-last-epochs", "at most", "10");
+        assertFileRejected("busi.train.train-accuracy-every = -1", "busi.train.train-accuracy-every");
     }
 
     @Test
