@@ -14,6 +14,7 @@ import org.busispark.ingest.ImageCodec;
 import org.busispark.ingest.ImageSources;
 import org.busispark.ingest.ImageTable;
 import org.busispark.ingest.IngestJob;
+import org.busispark.ingest.IngestSources;
 import org.busispark.ingest.Splits;
 import org.busispark.model.ModelLoadException;
 import org.busispark.model.ModelRegistry;
@@ -144,17 +145,24 @@ public final class BusiCli {
         }
     }
 
+    static final String INPUT_HELP = "An archive, as NAME=URI (NAME: its site) or URI (the site is its folder's name): "
+            + "a folder with benign/, malignant/, normal/ subfolders, or a metadata CSV (its columns mapped by the "
+            + "busi.ingest.sources entry of the same site name). Repeat for several sites; default: busi.ingest.sources.";
+
     @Command(name = "ingest", mixinStandardHelpOptions = true,
-            description = {"Read images (class folders: benign/, malignant/, normal/, masks as NAME_mask.png) into a "
-                    + "Parquet dataset split into train/validation/test.",
-                    "Writes <output>/images/, <output>/quarantine/ and <output>/ingest-report.json."})
+            description = {"Read images (class folders: benign/, malignant/, normal/, masks as NAME_mask.png; or a "
+                    + "metadata CSV) from one or several sites into one Parquet dataset split into "
+                    + "train/validation/test, by patient and duplicate group, stratified by site and class.",
+                    "Writes <output>/images/, <output>/quarantine/ and <output>/ingest-report.json.",
+                    "Example: busi ingest --input BUSI=/data/busi --input BUS-BRA=/data/bus-bra/bus_data.csv "
+                            + "--conf conf/multi-site.conf --output /data/dataset"})
     static final class Ingest extends Stage {
-        @Option(names = "--input", required = true, paramLabel = "URI", description = "Folder of images.")
-        String input;
+        @Option(names = "--input", paramLabel = "[NAME=]URI", description = INPUT_HELP)
+        List<String> inputs = new java.util.ArrayList<>();
 
         @Override
         void run(SparkSession spark, BusiConfig config) {
-            IngestJob.run(spark, config, input, output);
+            IngestJob.run(spark, config, IngestSources.resolve(inputs, config.ingest().sources()), output);
         }
     }
 
@@ -247,21 +255,29 @@ public final class BusiCli {
         static final String DATASET = "dataset";
         static final String EVALUATION = "evaluation";
 
-        @Option(names = "--input", required = true, paramLabel = "URI", description = "Folder of labelled images.")
-        String input;
+        @Option(names = "--input", paramLabel = "[NAME=]URI", description = INPUT_HELP)
+        List<String> inputs = new java.util.ArrayList<>();
         @Option(names = "--dataset", paramLabel = "URI", description = "Dataset to ingest into and train on (default "
                 + "<output>/dataset). Scheduled retraining keeps one, so that its test split stays frozen as images are added.")
         String dataset;
         @Option(names = "--resume", description = "Continue training from the newest complete checkpoint under --output "
                 + "(ingest adds only what is new).")
         boolean resume;
+        @Option(names = "--holdout-site", paramLabel = "SITE", description = "Leave-one-site-out: train without this "
+                + "site and test on all of its images (busi.train.holdout-site).")
+        String holdoutSite;
+
+        @Override
+        Map<String, String> settingOptions() {
+            return holdoutSite == null ? Map.of() : Map.of("busi.train.holdout-site", holdoutSite);
+        }
 
         @Override
         void run(SparkSession spark, BusiConfig config) {
             Progress progress = new Progress("run");
             Function<String, String> under = name -> Storage.child(output, name);
             String data = dataset == null ? under.apply(DATASET) : dataset;
-            IngestJob.run(spark, config, input, data);
+            IngestJob.run(spark, config, IngestSources.resolve(inputs, config.ingest().sources()), data);
             TrainJob.run(spark, config, data, output, resume);
             EvaluateJob.Report evaluation = EvaluateJob.run(spark, config, output, data, null, under.apply(EVALUATION));
             publish(spark, config, evaluation, under.apply(EVALUATION));

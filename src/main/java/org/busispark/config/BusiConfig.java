@@ -20,8 +20,31 @@ public record BusiConfig(Spark spark, Ingest ingest, Augment augment, Model mode
 
     public record Split(double train, double validation, double test) implements java.io.Serializable {}
 
+    /** @param sources the archives of the dataset, one per site; empty when the command line names them */
     public record Ingest(int minSide, long maxPixels, long maxFileBytes, int nearDuplicateDistance,
-                         String labelConflicts, Split split, long seed) implements java.io.Serializable {}
+                         String labelConflicts, Split split, long seed, List<Source> sources)
+            implements java.io.Serializable {
+        public Ingest {
+            sources = List.copyOf(sources);
+        }
+    }
+
+    /**
+     * One archive of a dataset: its site's name, where it is (a class-folder tree or a CSV manifest), and for a
+     * CSV how its columns map (null: the default columns, {@link Manifest#DEFAULT}).
+     */
+    public record Source(String site, String uri, Manifest manifest) implements java.io.Serializable {}
+
+    /**
+     * How a metadata CSV gives each image's fields: each value a column name, or a template with {@code {COLUMN}}
+     * placeholders ({@code {COLUMN#PREFIX}}, {@code {COLUMN%SUFFIX}} drop a prefix or suffix of the value). Image
+     * and label are required; patient, scanner and mask may be null (the source has none).
+     */
+    public record Manifest(String image, String label, String patient, String scanner, String mask)
+            implements java.io.Serializable {
+        /** The columns of a plain manifest; patient, scanner and mask are used when the header has them. */
+        public static final Manifest DEFAULT = new Manifest("path", "label", "patient_id", "scanner", "mask_path");
+    }
 
     public record Augment(double cropScaleMin, double cropScaleMax, double cropRatioMin, double cropRatioMax,
                           double horizontalFlip, double verticalFlip, double rotationDegrees, double translate,
@@ -52,7 +75,20 @@ public record BusiConfig(Spark spark, Ingest ingest, Augment augment, Model mode
     public record Train(int epochs, String optimizer, double learningRate, String schedule, int warmupEpochs,
                         int stepEpochs, double stepGamma, double weightDecay, String classWeights,
                         int earlyStoppingPatience, int averageLastEpochs, int trainAccuracyEvery, int checkpointEvery, int batchSizePerWorker, int averagingFrequency, int workers,
-                        String storageLevel, long seed, String convolutions) implements java.io.Serializable {
+                        String storageLevel, long seed, String convolutions, String siteBalance,
+                        String holdoutSite) implements java.io.Serializable {
+        public static final String SITE_BALANCE_EQUAL = "equal";
+
+        /** Whether every site contributes the same share of each epoch. */
+        public boolean siteBalanced() {
+            return SITE_BALANCE_EQUAL.equals(siteBalance);
+        }
+
+        /** The site left out of training and validation (leave-one-site-out), or null. */
+        public String heldOutSite() {
+            return holdoutSite.isEmpty() ? null : holdoutSite;
+        }
+
         /** Training convolutions on this project's oneDNN primitives (org.busispark.model.onednn), not ND4J's. */
         public boolean oneDnnConvolutions() {
             return convolutions.equals("onednn");

@@ -31,6 +31,11 @@ public final class ConfigLoader {
     private static final Set<String> CLASS_WEIGHTS = Set.of("balanced", "none");
     private static final Set<String> CONVOLUTIONS = Set.of("onednn", "nd4j");
     private static final Set<String> INPUT_NORMALIZATIONS = Set.of("dataset", BusiConfig.Augment.PER_IMAGE);
+    private static final Set<String> SITE_BALANCE = Set.of("none", BusiConfig.Train.SITE_BALANCE_EQUAL);
+    /** Site names become values of the dataset's site column and folder names of per-site reports. */
+    private static final Pattern SITE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
+    private static final Set<String> SOURCE_KEYS = Set.of("site", "uri", "manifest");
+    private static final Set<String> MANIFEST_KEYS = Set.of("image", "label", "patient", "scanner", "mask");
     private static final Set<String> OPTIMIZERS = Set.of("adabelief", "adam");
     private static final Set<String> TTA = Set.of("none", "hflip");
     private static final Set<String> ARCHITECTURES = Set.of("resnet18", "resnet34", "resnet50");
@@ -115,7 +120,8 @@ public final class ConfigLoader {
         BusiConfig.Ingest ingest = new BusiConfig.Ingest(r.positiveInt("busi.ingest.min-side"),
                 r.positiveLong("busi.ingest.max-pixels"), r.positiveLong("busi.ingest.max-file-bytes"),
                 r.rangeInt("busi.ingest.near-duplicate-distance", 0, 31),
-                r.oneOf("busi.ingest.label-conflicts", LABEL_CONFLICT_POLICIES), split, r.longValue("busi.ingest.seed"));
+                r.oneOf("busi.ingest.label-conflicts", LABEL_CONFLICT_POLICIES), split, r.longValue("busi.ingest.seed"),
+                r.sources("busi.ingest.sources"));
 
         BusiConfig.Augment augment = new BusiConfig.Augment(
                 r.fraction("busi.augment.crop-scale-min"), r.fraction("busi.augment.crop-scale-max"),
@@ -153,7 +159,11 @@ public final class ConfigLoader {
                 r.positiveInt("busi.train.batch-size-per-worker"),
                 r.positiveInt("busi.train.averaging-frequency"), r.rangeInt("busi.train.workers", 0, 100_000),
                 r.storageLevel("busi.train.storage-level"), r.longValue("busi.train.seed"),
-                r.oneOf("busi.train.convolutions", CONVOLUTIONS));
+                r.oneOf("busi.train.convolutions", CONVOLUTIONS), r.oneOf("busi.train.site-balance", SITE_BALANCE),
+                r.optionalString("busi.train.holdout-site").strip());
+        if (!train.holdoutSite().isEmpty()) {
+            checkSiteName("busi.train.holdout-site", train.holdoutSite());
+        }
         if (train.averageLastEpochs() > train.epochs()) {
             throw new BusiConfigException("Setting busi.train.average-last-epochs must be at most busi.train.epochs ("
                     + train.epochs() + "), got " + train.averageLastEpochs());
@@ -174,6 +184,15 @@ public final class ConfigLoader {
                 r.range("busi.store.promotion.min-improvement", -1, 1));
         BusiConfig.Store store = new BusiConfig.Store(r.optionalString("busi.store.uri").strip(), modelName, promotion);
         return new BusiConfig(spark, ingest, augment, model, train, score, store);
+    }
+
+    /** A site name: letters, digits, '.', '_' and '-', starting with a letter or digit. */
+    public static String checkSiteName(String where, String site) {
+        if (site == null || !SITE_NAME.matcher(site).matches()) {
+            throw new BusiConfigException(where + " must be a site name of letters, digits, '.', '_' and '-' "
+                    + "starting with a letter or digit, got '" + site + "'");
+        }
+        return site;
     }
 
     /** Typed getters that turn Typesafe's exceptions into messages naming the key and the expectation. */
@@ -227,6 +246,56 @@ public final class ConfigLoader {
                 out.put(e.getKey(), String.valueOf(v));
             }
             return out;
+        }
+
+        /** The ingest sources: a list of {site, uri, manifest?} objects with distinct site names. */
+        List<BusiConfig.Source> sources(String key) {
+            List<? extends Config> entries = get(key, "a list of {site, uri, manifest} objects", () -> c.getConfigList(key));
+            List<BusiConfig.Source> out = new ArrayList<>();
+            Set<String> seen = new TreeSet<>();
+            for (int i = 0; i < entries.size(); i++) {
+                Config e = entries.get(i);
+                String where = key + "[" + i + "]";
+                BusiConfig.Source source;
+                try {
+                    source = source(e);
+                } catch (BusiConfigException ex) {
+                    throw new BusiConfigException("In " + where + ": " + ex.getMessage(), ex);
+                }
+                if (!seen.add(source.site())) {
+                    throw new BusiConfigException("Setting " + key + " names site '" + source.site() + "' twice");
+                }
+                out.add(source);
+            }
+            return out;
+        }
+
+        private static BusiConfig.Source source(Config e) {
+            unknownKeys(e, SOURCE_KEYS, "a source");
+            Reader entry = new Reader(e);
+            String site = checkSiteName("Setting site", entry.string("site"));
+            BusiConfig.Manifest manifest = null;
+            if (e.hasPath("manifest")) {
+                Config m = entry.get("manifest", "an object", () -> e.getConfig("manifest"));
+                unknownKeys(m, MANIFEST_KEYS, "manifest");
+                Reader mr = new Reader(m);
+                manifest = new BusiConfig.Manifest(mr.string("image"), mr.string("label"), mr.nullable("patient"),
+                        mr.nullable("scanner"), mr.nullable("mask"));
+            }
+            return new BusiConfig.Source(site, entry.string("uri"), manifest);
+        }
+
+        private String nullable(String key) {
+            return c.hasPath(key) ? string(key) : null;
+        }
+
+        private static void unknownKeys(Config c, Set<String> known, String where) {
+            Set<String> unknown = new TreeSet<>(c.root().keySet());
+            unknown.removeAll(known);
+            if (!unknown.isEmpty()) {
+                throw new BusiConfigException("Unknown setting" + (unknown.size() > 1 ? "s " : " ") + unknown + " in "
+                        + where + ". Known keys: " + new TreeSet<>(known));
+            }
         }
 
         long longValue(String key) {

@@ -13,6 +13,7 @@ import org.apache.spark.storage.StorageLevel;
 import org.busispark.config.BusiConfig;
 import org.busispark.ingest.ImageSources;
 import org.busispark.ingest.ImageTable;
+import org.busispark.ingest.IngestSources;
 import org.busispark.ingest.Splits;
 import org.busispark.model.ImageInput;
 import org.busispark.model.ModelCard;
@@ -66,7 +67,7 @@ public final class EvaluateJob {
 
         JavaRDD<ImageInput> inputs = ingested
                 ? ImageSources.fromIngested(ImageSources.ingested(spark, data, usedSplit))
-                : ImageSources.fromFolder(spark, data, config, true).filter(i -> !i.skipped());
+                : ImageSources.fromFolder(spark, data, IngestSources.siteOf(data), config, true).filter(i -> !i.skipped());
         // Evaluated as busi.score.tta would score, so that the metrics describe what scoring delivers.
         Predictor.SharedModel model = Predictor.share(jsc, loaded.model().graph(), loaded::zip);
         JavaRDD<Prediction> predictions = Predictor.predict(inputs, model, card, config.score().flipAverage())
@@ -74,7 +75,7 @@ public final class EvaluateJob {
         try {
             // Probabilities are a few floats per image: the metrics that need them all (AUC, bootstrap) run here.
             List<Prediction> labelled = predictions.filter(p -> p.error() == null && p.labelIndex() != null)
-                    .map(p -> new Prediction(null, null, p.labelIndex(), p.probabilities(), null)).collect();
+                    .map(p -> new Prediction(null, null, p.labelIndex(), p.probabilities(), null, p.origin())).collect();
             long seen = predictions.count();
             if (labelled.isEmpty()) {
                 throw new IllegalArgumentException("No labelled images could be evaluated at " + data

@@ -18,21 +18,23 @@ import java.util.TreeSet;
  *
  * <ul>
  *   <li>Groups: images are joined by exact content (same id), by near-duplicate edges (perceptual hashes within
- *       the configured distance) and by a shared patient id, with union-find.</li>
+ *       the configured distance) and by a shared patient id within a site, with union-find: no patient and no
+ *       duplicate group spans two splits.</li>
  *   <li>Groups already in the dataset keep their id and split: new images never move old ones, and a new image
  *       that joins an old group follows it.</li>
- *   <li>New groups are split stratified by label: in an order fixed by hash(seed, group), each goes to the split
- *       furthest below its target share for that label, counting what the dataset already holds.</li>
+ *   <li>New groups are split stratified by site and label: in an order fixed by hash(seed, group), each goes to
+ *       the split furthest below its target share for its (site, label), counting what the dataset already
+ *       holds, so that every site's test split has its share of every class it has.</li>
  *   <li>A group holding several labels is a label conflict, kept whole in train or dropped, as configured.</li>
  * </ul>
  */
 public final class DatasetPlanner {
     /** A newly accepted image. */
-    public record NewImage(String sourcePath, String imageId, String label, String patientId)
+    public record NewImage(String sourcePath, String imageId, String label, String site, String patientId)
             implements java.io.Serializable {}
 
     /** An image already in the dataset. */
-    public record OldImage(String imageId, String label, String split, String dupGroup, String patientId)
+    public record OldImage(String imageId, String label, String split, String dupGroup, String site, String patientId)
             implements java.io.Serializable {}
 
     /** Where a new image goes; {@code split} is null when the image is dropped (see {@code dropReason}). */
@@ -61,10 +63,10 @@ public final class DatasetPlanner {
         edges.forEach(e -> uf.union(e[0], e[1]));
         Map<String, String> patientAnchor = new HashMap<>();
         for (NewImage n : fresh) {
-            linkPatient(uf, patientAnchor, n.patientId(), n.imageId());
+            linkPatient(uf, patientAnchor, n.site(), n.patientId(), n.imageId());
         }
         for (OldImage o : old) {
-            linkPatient(uf, patientAnchor, o.patientId(), o.imageId());
+            linkPatient(uf, patientAnchor, o.site(), o.patientId(), o.imageId());
         }
 
         // Components, each with its old and new members.
@@ -77,9 +79,9 @@ public final class DatasetPlanner {
         }
 
         BusiConfig.Split fractions = cfg.split();
-        Map<String, double[]> counts = new TreeMap<>(); // label → images per split (train, validation, test)
+        Map<String, double[]> counts = new TreeMap<>(); // (site, label) → images per split (train, validation, test)
         for (OldImage o : old) {
-            counts.computeIfAbsent(o.label(), k -> new double[3])[splitIndex(o.split())]++;
+            counts.computeIfAbsent(stratum(o.site(), o.label()), k -> new double[3])[splitIndex(o.split())]++;
         }
 
         Map<String, Assignment> out = new LinkedHashMap<>();
@@ -116,7 +118,7 @@ public final class DatasetPlanner {
         toStratify.sort(Comparator.comparingDouble((Component c) -> Splits.unitHash(cfg.seed(), c.id))
                 .thenComparing(c -> c.id));
         for (Component c : toStratify) {
-            double[] n = counts.computeIfAbsent(c.labels().first(), k -> new double[3]);
+            double[] n = counts.computeIfAbsent(c.stratum(), k -> new double[3]);
             int size = c.fresh.size();
             double total = n[0] + n[1] + n[2] + size;
             double[] target = {fractions.train(), fractions.validation(), fractions.test()};
@@ -166,10 +168,17 @@ public final class DatasetPlanner {
         };
     }
 
-    private static void linkPatient(UnionFind uf, Map<String, String> anchor, String patientId, String imageId) {
+    /** Patient ids are a site's own: patient 1 of one archive is not patient 1 of another. */
+    private static void linkPatient(UnionFind uf, Map<String, String> anchor, String site, String patientId,
+                                    String imageId) {
         if (patientId != null && !patientId.isBlank()) {
-            uf.union(anchor.computeIfAbsent(patientId, k -> imageId), imageId);
+            uf.union(anchor.computeIfAbsent(stratum(site, patientId.strip()), k -> imageId), imageId);
         }
+    }
+
+    /** The key of a (site, value) pair; images without a site form one site of their own. */
+    private static String stratum(String site, String value) {
+        return (site == null ? "" : site) + '\u0000' + value;
     }
 
     private static final class Component {
@@ -178,6 +187,14 @@ public final class DatasetPlanner {
         String id;
         String split;
         String action;
+
+        /** The (site, label) a single-label group is counted under: its members' first site. */
+        String stratum() {
+            TreeSet<String> sites = new TreeSet<>();
+            old.forEach(o -> sites.add(o.site() == null ? "" : o.site()));
+            fresh.forEach(n -> sites.add(n.site() == null ? "" : n.site()));
+            return DatasetPlanner.stratum(sites.first(), labels().first());
+        }
 
         TreeSet<String> labels() {
             TreeSet<String> labels = new TreeSet<>();

@@ -126,7 +126,7 @@ public final class FileListing {
         try {
             length = p.getFileSystem(hadoop).getFileStatus(p).getLen();
         } catch (java.io.FileNotFoundException e) {
-            return new ListedFile(path, 0, null, Rejection.Reason.UNREADABLE, "file not found");
+            return new ListedFile(path, 0, null, Rejection.Reason.MISSING_FILE, "file not found");
         } catch (IOException | RuntimeException e) {
             return new ListedFile(path, 0, null, Rejection.Reason.UNREADABLE, e.getClass().getSimpleName() + ": " + e.getMessage());
         }

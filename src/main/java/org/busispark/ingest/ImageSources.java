@@ -7,6 +7,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
 import org.busispark.config.BusiConfig;
 import org.busispark.model.ImageInput;
+import org.busispark.model.Origin;
 import org.busispark.storage.Storage;
 
 import java.io.Serializable;
@@ -32,9 +33,17 @@ public final class ImageSources {
         return storage.exists(Storage.child(uri, ImageTable.IMAGES_DIR));
     }
 
-    /** Rows of an ingested dataset; {@code split} null means every split. */
+    /**
+     * Rows of an ingested dataset; {@code split} null means every split. Ingest runs written before a column
+     * existed (site, scanner) read it as null.
+     */
     public static Dataset<Row> ingested(SparkSession spark, String uri, String split) {
-        Dataset<Row> rows = spark.read().parquet(Storage.child(uri, ImageTable.IMAGES_DIR));
+        Dataset<Row> rows = spark.read().option("mergeSchema", "true").parquet(Storage.child(uri, ImageTable.IMAGES_DIR));
+        for (String column : List.of(ImageTable.SITE, ImageTable.SCANNER)) {
+            if (!List.of(rows.columns()).contains(column)) {
+                rows = rows.withColumn(column, functions.lit(null).cast("string"));
+            }
+        }
         return split == null ? rows : rows.where(functions.col(ImageTable.SPLIT).equalTo(split));
     }
 
@@ -43,32 +52,35 @@ public final class ImageSources {
     }
 
     public static JavaRDD<ImageInput> fromIngested(Dataset<Row> rows, PathFilter keep) {
-        return rows.select(ImageTable.SOURCE_PATH, ImageTable.IMAGE_ID, ImageTable.LABEL_INDEX, ImageTable.IMAGE)
+        return rows.select(ImageTable.SOURCE_PATH, ImageTable.IMAGE_ID, ImageTable.LABEL_INDEX, ImageTable.IMAGE,
+                        ImageTable.SITE, ImageTable.PATIENT_ID, ImageTable.SCANNER)
                 .javaRDD()
                 .filter(r -> keep.keep(r.getString(0)))
                 .map(r -> new ImageInput(r.getString(0), r.getString(1), r.isNullAt(2) ? null : r.getInt(2),
-                        ImageCodec.decodePng((byte[]) r.get(3)), null, null));
+                        ImageCodec.decodePng((byte[]) r.get(3)), null, null,
+                        new Origin(r.getString(4), r.getString(5), r.getString(6))));
     }
 
     /**
      * Every file under a folder tree. With {@code requireLabel}, images outside a class folder become error
      * rows (evaluation needs the truth); without it the class folder is optional (scoring).
      */
-    public static JavaRDD<ImageInput> fromFolder(SparkSession spark, String uri, BusiConfig config,
+    public static JavaRDD<ImageInput> fromFolder(SparkSession spark, String uri, String site, BusiConfig config,
                                                  boolean requireLabel) {
-        return fromFolder(spark, uri, config, requireLabel, PathFilter.ALL);
+        return fromFolder(spark, uri, site, config, requireLabel, PathFilter.ALL);
     }
 
-    public static JavaRDD<ImageInput> fromFolder(SparkSession spark, String uri, BusiConfig config,
+    /** @param site the site every image is tagged with, or null (scoring an archive of no particular site) */
+    public static JavaRDD<ImageInput> fromFolder(SparkSession spark, String uri, String site, BusiConfig config,
                                                  boolean requireLabel, PathFilter keep) {
         List<String> classes = config.model().classes();
-        return IngestJob.forPrediction(spark, uri, config, requireLabel, keep).map(o -> switch (o.status()) {
+        return IngestJob.forPrediction(spark, uri, site, config, requireLabel, keep).map(o -> switch (o.status()) {
             case ACCEPTED -> new ImageInput(o.sourcePath(), o.imageId(),
-                    o.label() == null ? null : classes.indexOf(o.label()), o.image(), null, null);
+                    o.label() == null ? null : classes.indexOf(o.label()), o.image(), null, null, o.origin());
             case QUARANTINED -> new ImageInput(o.sourcePath(), null,
                     o.label() == null ? null : classes.indexOf(o.label()), null,
-                    o.reason() + (o.detail() == null ? "" : ": " + o.detail()), null);
-            case SKIPPED -> new ImageInput(o.sourcePath(), null, null, null, null, o.reason());
+                    o.reason() + (o.detail() == null ? "" : ": " + o.detail()), null, o.origin());
+            case SKIPPED -> new ImageInput(o.sourcePath(), null, null, null, null, o.reason(), o.origin());
         });
     }
 }

@@ -10,6 +10,7 @@ import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.Types;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
+import org.busispark.model.Origin;
 import org.busispark.storage.HadoopConf;
 import org.busispark.storage.ParquetFiles;
 import org.busispark.storage.Storage;
@@ -42,6 +43,9 @@ public final class ImageTable {
     public static final String SPLIT = "split";
     public static final String DUP_GROUP = "dup_group";
     public static final String PATIENT_ID = "patient_id";
+    /** The archive (hospital, collection) an image came from: the ingest source's name. */
+    public static final String SITE = "site";
+    public static final String SCANNER = "scanner";
     public static final String WIDTH = "width";
     public static final String HEIGHT = "height";
     public static final String CHANNELS = "channels";
@@ -68,6 +72,8 @@ public final class ImageTable {
             .optional(INT32).named(LABEL_INDEX)
             .required(BINARY).as(STRING).named(DUP_GROUP)
             .optional(BINARY).as(STRING).named(PATIENT_ID)
+            .optional(BINARY).as(STRING).named(SITE)
+            .optional(BINARY).as(STRING).named(SCANNER)
             .required(INT32).named(WIDTH)
             .required(INT32).named(HEIGHT)
             .required(INT32).named(CHANNELS)
@@ -128,8 +134,15 @@ public final class ImageTable {
             if (o.label() != null) {
                 g.append(LABEL, o.label()).append(LABEL_INDEX, classes.indexOf(o.label()));
             }
-            if (o.patientId() != null) {
-                g.append(PATIENT_ID, o.patientId());
+            Origin origin = o.origin();
+            if (origin.patientId() != null) {
+                g.append(PATIENT_ID, origin.patientId());
+            }
+            if (origin.site() != null) {
+                g.append(SITE, origin.site());
+            }
+            if (origin.scanner() != null) {
+                g.append(SCANNER, origin.scanner());
             }
             if (o.maskPng() != null) {
                 g.append(MASK, Binary.fromConstantByteArray(o.maskPng()));

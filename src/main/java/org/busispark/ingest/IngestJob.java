@@ -10,6 +10,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 import org.busispark.config.BusiConfig;
+import org.busispark.model.Origin;
 import org.busispark.storage.HadoopConf;
 import org.busispark.storage.Json;
 import org.busispark.storage.ParquetFiles;
@@ -43,23 +44,47 @@ public final class IngestJob {
     private IngestJob() {}
 
     /**
-     * Lists and resolves every file under {@code input} (a folder tree, or a CSV manifest) for the dataset: masks
-     * merged into their images, the dataset's PNG and the perceptual hash made. The caller persists the outcomes.
+     * Lists and resolves every file of every source (a folder tree, or a CSV manifest) for the dataset: masks
+     * merged into their images, the dataset's PNG and the perceptual hash made, each file tagged with its source's
+     * site. The caller persists the outcomes.
      */
-    static JavaRDD<IngestRules.Outcome> forDataset(SparkSession spark, String input, BusiConfig config) {
+    static JavaRDD<IngestRules.Outcome> forDataset(SparkSession spark, List<BusiConfig.Source> sources,
+                                                   BusiConfig config) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        JavaRDD<IngestRules.Outcome> all = null;
+        for (BusiConfig.Source source : sources) {
+            JavaRDD<IngestRules.Outcome> one = forSource(spark, jsc, source, config);
+            all = all == null ? one : all.union(one);
+        }
+        if (all == null) {
+            throw new IllegalArgumentException("No input: pass --input URI (or NAME=URI, repeatable) or set "
+                    + "busi.ingest.sources");
+        }
+        return all;
+    }
+
+    private static JavaRDD<IngestRules.Outcome> forSource(SparkSession spark, JavaSparkContext jsc,
+                                                          BusiConfig.Source source, BusiConfig config) {
         List<String> classes = config.model().classes();
+        String input = source.uri();
+        Origin site = Origin.ofSite(source.site());
         if (ManifestSource.isManifest(input)) {
-            return resolveGroups(jsc, ManifestSource.refs(spark, input, config), config, true, true);
+            return resolveGroups(jsc, ManifestSource.refs(spark, input, source.manifest(), source.site(), classes),
+                    config, true, true);
+        }
+        if (source.manifest() != null) {
+            throw new IllegalArgumentException("Source '" + source.site() + "' has a manifest mapping but its uri "
+                    + input + " is not a CSV file");
         }
         FileListing.Listing listing = FileListing.list(jsc, input);
         if (listing.distributed() != null) {
-            return resolveGroups(jsc, listing.distributed().mapToPair(f -> folderRef(f, classes, true)), config, true, true);
+            return resolveGroups(jsc, listing.distributed().mapToPair(f -> folderRef(f, classes, true, site)), config,
+                    true, true);
         }
         // Listed by the driver: it groups the paths too, and the groups go to the tasks without a shuffle.
         Map<String, List<IngestRules.SourceRef>> groups = new LinkedHashMap<>();
         for (String[] f : listing.onDriver()) {
-            Tuple2<String, IngestRules.SourceRef> ref = folderRef(f, classes, true);
+            Tuple2<String, IngestRules.SourceRef> ref = folderRef(f, classes, true, site);
             groups.computeIfAbsent(ref._1(), k -> new ArrayList<>()).add(ref._2());
         }
         return resolve(jsc, jsc.parallelize(new ArrayList<>(groups.values()), slices(jsc)), config, true, true);
@@ -69,19 +94,21 @@ public final class IngestJob {
      * For scoring and evaluation: the files under {@code input} whose path {@code keep} accepts (the others are
      * dropped unread), each decoded to its image; masks are skipped unread.
      */
-    static JavaRDD<IngestRules.Outcome> forPrediction(SparkSession spark, String input, BusiConfig config,
-                                                      boolean requireLabel, ImageSources.PathFilter keep) {
+    static JavaRDD<IngestRules.Outcome> forPrediction(SparkSession spark, String input, String site,
+                                                      BusiConfig config, boolean requireLabel,
+                                                      ImageSources.PathFilter keep) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         if (ManifestSource.isManifest(input)) {
-            return resolveGroups(jsc, ManifestSource.refs(spark, input, config).filter(ref -> keep.keep(ref._2().path())),
-                    config, requireLabel, false);
+            return resolveGroups(jsc, ManifestSource.refs(spark, input, null, site, config.model().classes())
+                            .filter(ref -> keep.keep(ref._2().path())), config, requireLabel, false);
         }
+        Origin origin = Origin.ofSite(site);
         // Every file stands alone: no grouping, no shuffle.
         List<String> classes = config.model().classes();
         BusiConfig.Ingest settings = config.ingest();
         HadoopConf conf = HadoopConf.of(jsc);
         return FileListing.listOnDriver(jsc, input, slices(jsc)).filter(f -> keep.keep(f[0])).flatMap(f -> {
-            IngestRules.SourceRef ref = folderRef(f, classes, false)._2();
+            IngestRules.SourceRef ref = folderRef(f, classes, false, origin)._2();
             return IngestRules.resolve(List.of(ref.read(conf.value(), settings.maxFileBytes())), settings,
                     requireLabel, false).iterator();
         });
@@ -113,22 +140,30 @@ public final class IngestJob {
     }
 
     /** A listed (path, length) of a folder tree, keyed by the group it belongs to (an image and its masks). */
-    private static Tuple2<String, IngestRules.SourceRef> folderRef(String[] f, List<String> classes, boolean forDataset) {
+    private static Tuple2<String, IngestRules.SourceRef> folderRef(String[] f, List<String> classes, boolean forDataset,
+                                                                   Origin site) {
         SourceLayout.Entry classified = SourceLayout.classify(f[0], classes);
         SourceLayout.Entry entry = forDataset || classified.kind() != SourceLayout.Kind.MASK ? classified
                 : new SourceLayout.Entry(SourceLayout.Kind.SKIPPED, null, classified.label(), IngestRules.MASK_UNUSED);
         String key = entry.kind() == SourceLayout.Kind.SKIPPED ? "skipped:" + f[0] : entry.groupKey();
-        return new Tuple2<>(key, new IngestRules.SourceRef(f[0], Long.parseLong(f[1]), entry, null, null, null));
+        return new Tuple2<>(key, new IngestRules.SourceRef(f[0], Long.parseLong(f[1]), entry, site, null, null));
     }
 
+    /** Ingests one folder tree or manifest as one site, named after its folder ({@link IngestSources#named}). */
     public static IngestReport run(SparkSession spark, BusiConfig config, String input, String output) {
+        return run(spark, config, List.of(IngestSources.named(input, null)), output);
+    }
+
+    public static IngestReport run(SparkSession spark, BusiConfig config, List<BusiConfig.Source> sources,
+                                   String output) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Storage storage = new Storage(jsc.hadoopConfiguration());
         Progress progress = new Progress("ingest");
         String runId = RUN_ID.format(Instant.now()) + "-" + UUID.randomUUID().toString().substring(0, 6);
         String imagesDir = Storage.child(output, ImageTable.IMAGES_DIR);
-        progress.stage("listing and decoding " + Storage.normalize(input));
-        JavaRDD<IngestRules.Outcome> outcomes = forDataset(spark, input, config)
+        String input = IngestSources.describe(sources);
+        progress.stage("listing and decoding " + input);
+        JavaRDD<IngestRules.Outcome> outcomes = forDataset(spark, sources, config)
                 .map(IngestRules.Outcome::withoutPixels)
                 .persist(StorageLevel.MEMORY_AND_DISK());
         try {
@@ -137,14 +172,15 @@ public final class IngestJob {
             List<IngestRules.Outcome> all = outcomes.map(IngestRules.Outcome::withoutBytes).collect();
             List<DatasetPlanner.NewImage> accepted = all.stream()
                     .filter(o -> o.status() == IngestRules.Status.ACCEPTED)
-                    .map(o -> new DatasetPlanner.NewImage(o.sourcePath(), o.imageId(), o.label(), o.patientId()))
+                    .map(o -> new DatasetPlanner.NewImage(o.sourcePath(), o.imageId(), o.label(), o.origin().site(),
+                            o.origin().patientId()))
                     .toList();
-            Dataset<Row> existing = storage.exists(imagesDir) ? spark.read().parquet(imagesDir) : null;
+            Dataset<Row> existing = storage.exists(imagesDir) ? ImageSources.ingested(spark, output, null) : null;
             List<DatasetPlanner.OldImage> old = existing == null ? List.of() : existing
                     .select(ImageTable.IMAGE_ID, ImageTable.LABEL, ImageTable.SPLIT, ImageTable.DUP_GROUP,
-                            ImageTable.PATIENT_ID)
+                            ImageTable.SITE, ImageTable.PATIENT_ID)
                     .collectAsList().stream().map(r -> new DatasetPlanner.OldImage(r.getString(0), r.getString(1),
-                            r.getString(2), r.getString(3), r.getString(4))).toList();
+                            r.getString(2), r.getString(3), r.getString(4), r.getString(5))).toList();
             Set<String> known = existing == null ? Set.of() : new HashSet<>(existing
                     .selectExpr("concat(" + ImageTable.SOURCE_PATH + ", '|', " + ImageTable.IMAGE_ID + ")")
                     .as(Encoders.STRING()).collectAsList());
@@ -204,8 +240,8 @@ public final class IngestJob {
                 storage.commitFolder(imageStaging, target, files);
                 progress.stage(String.format("%d images written", fresh.size()));
             }
-            IngestReport report = IngestReport.build(runId, Storage.normalize(input), counts, config.ingest(), plan,
-                    datasetPerSplit(old, fresh, plan));
+            IngestReport report = IngestReport.build(runId, input, counts, config.ingest(), plan,
+                    datasetPerSite(old, fresh, plan));
             storage.writeText(Storage.child(output, ImageTable.REPORT_FILE), Json.write(report));
             storage.writeText(Storage.child(output, "reports/" + runId + ".json"), Json.write(report));
             progress.stage(String.format("seen %d files: %d accepted, %d quarantined, %d skipped",
@@ -237,18 +273,23 @@ public final class IngestJob {
         return a == null ? null : a.split();
     }
 
-    /** Images per split and label in the whole dataset after this run: the old rows plus the new ones kept. */
-    private static Map<String, Map<String, Long>> datasetPerSplit(List<DatasetPlanner.OldImage> old,
-                                                                  List<DatasetPlanner.NewImage> fresh,
-                                                                  DatasetPlanner.Plan plan) {
-        Map<String, Map<String, Long>> out = new TreeMap<>();
-        old.forEach(o -> out.computeIfAbsent(o.split(), k -> new TreeMap<>()).merge(o.label(), 1L, Long::sum));
+    /** Images per site, split and label in the whole dataset after this run: the old rows plus the new ones kept. */
+    private static Map<String, Map<String, Map<String, Long>>> datasetPerSite(List<DatasetPlanner.OldImage> old,
+                                                                           List<DatasetPlanner.NewImage> fresh,
+                                                                           DatasetPlanner.Plan plan) {
+        Map<String, Map<String, Map<String, Long>>> out = new TreeMap<>();
+        old.forEach(o -> count(out, o.site(), o.split(), o.label()));
         for (DatasetPlanner.NewImage n : fresh) {
             String split = plan.bySourcePath().get(n.sourcePath()).split();
             if (split != null) {
-                out.computeIfAbsent(split, k -> new TreeMap<>()).merge(n.label(), 1L, Long::sum);
+                count(out, n.site(), split, n.label());
             }
         }
         return out;
+    }
+
+    private static void count(Map<String, Map<String, Map<String, Long>>> out, String site, String split, String label) {
+        out.computeIfAbsent(IngestReport.siteKey(site), k -> new TreeMap<>()).computeIfAbsent(split, k -> new TreeMap<>())
+                .merge(label, 1L, Long::sum);
     }
 }

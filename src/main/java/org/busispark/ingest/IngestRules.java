@@ -1,6 +1,7 @@
 package org.busispark.ingest;
 
 import org.busispark.config.BusiConfig;
+import org.busispark.model.Origin;
 
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -24,57 +25,57 @@ public final class IngestRules {
     static final String MASK_UNUSED = "mask";
 
     /**
-     * One listed file: where it is, what the layout says it is, its bytes (null with a readError), and the
-     * patient it belongs to when a manifest says so.
+     * One listed file: where it is, what the layout says it is, its bytes (null with a readError), and its site,
+     * patient and scanner as far as its source says.
      */
     public record SourceFile(String path, SourceLayout.Entry entry, byte[] content, long length,
-                             Rejection.Reason failure, String readError, String patientId) implements Serializable {}
+                             Rejection.Reason failure, String readError, Origin origin) implements Serializable {}
 
     /**
      * A file to read: what the layout or manifest says of it, its length when listed (-1 when not), or a
      * failure known before reading (a manifest path outside its folder). Cheap to shuffle; the bytes are read
      * by {@link #read} where the group is resolved.
      */
-    public record SourceRef(String path, long length, SourceLayout.Entry entry, String patientId,
+    public record SourceRef(String path, long length, SourceLayout.Entry entry, Origin origin,
                             Rejection.Reason failure, String detail) implements Serializable {
         SourceFile read(org.apache.hadoop.conf.Configuration hadoop, long maxFileBytes) {
             if (failure != null) {
-                return new SourceFile(path, entry, null, Math.max(0, length), failure, detail, patientId);
+                return new SourceFile(path, entry, null, Math.max(0, length), failure, detail, origin);
             }
             if (entry.kind() == SourceLayout.Kind.SKIPPED) {
-                return new SourceFile(path, entry, null, length, null, null, patientId);
+                return new SourceFile(path, entry, null, length, null, null, origin);
             }
             FileListing.ListedFile f = length < 0 ? FileListing.readPath(hadoop, path, maxFileBytes)
                     : FileListing.readFile(hadoop, path, length, maxFileBytes);
-            return new SourceFile(path, entry, f.content(), f.length(), f.failure(), f.readError(), patientId);
+            return new SourceFile(path, entry, f.content(), f.length(), f.failure(), f.readError(), origin);
         }
     }
 
     /** What became of one input file. Image fields are set only when accepted. */
     public record Outcome(Status status, String sourcePath, String label, String reason, String detail, long size,
                           String imageId, Shape shape, DecodedImage image, byte[] png, byte[] maskPng, long phash,
-                          String patientId) implements Serializable {
+                          Origin origin) implements Serializable {
         static Outcome rejected(Status status, SourceFile f, String label, String reason, String detail) {
             return new Outcome(status, f.path(), label, reason, detail, f.length(), null, null, null, null, null, 0,
-                    f.patientId());
+                    f.origin());
         }
 
         /** The same file, moved to quarantine or skipped by a later decision (policy, already ingested). */
         public Outcome decided(Status newStatus, String newReason, String newDetail) {
             return new Outcome(newStatus, sourcePath, label, newReason, newDetail, size, imageId, shape, null, null,
-                    null, phash, patientId);
+                    null, phash, origin);
         }
 
         /** Without the image and mask bytes: what every decision and count needs. */
         public Outcome withoutBytes() {
             return new Outcome(status, sourcePath, label, reason, detail, size, imageId, shape, null, null, null, phash,
-                    patientId);
+                    origin);
         }
 
         /** Without the decoded pixels (the PNG keeps them), for caching many outcomes. */
         public Outcome withoutPixels() {
             return image == null ? this : new Outcome(status, sourcePath, label, reason, detail, size, imageId, shape,
-                    null, png, maskPng, phash, patientId);
+                    null, png, maskPng, phash, origin);
         }
     }
 
@@ -125,7 +126,8 @@ public final class IngestRules {
         String label = f.entry().label();
         if (requireLabel && label == null) {
             return Outcome.rejected(Status.QUARANTINED, f, null, Rejection.Reason.UNKNOWN_CLASS.code(),
-                    "label (class folder or manifest label) is not one of the configured classes");
+                    (f.entry().note() == null ? "label (class folder or manifest label)" : f.entry().note())
+                            + " is not one of the configured classes");
         }
         if (f.failure() != null) {
             return Outcome.rejected(Status.QUARANTINED, f, label, f.failure().code(), f.readError());
@@ -136,13 +138,13 @@ public final class IngestRules {
             Shape shape = new Shape(image.width(), image.height(), image.channels(), image.format());
             if (!forDataset) {
                 return new Outcome(Status.ACCEPTED, f.path(), label, null, null, f.length(), id, shape, image, null,
-                        null, 0, f.patientId());
+                        null, 0, f.origin());
             }
             byte[] mask = mergeMasks(masks, image, settings, maskOutcomes);
             byte[] png = ImageCodec.isGray8Png(f.content()) ? f.content()
                     : ImageCodec.encodePng(image.width(), image.height(), image.gray());
             return new Outcome(Status.ACCEPTED, f.path(), label, null, null, f.length(), id, shape, image, png, mask,
-                    PerceptualHash.of(image), f.patientId());
+                    PerceptualHash.of(image), f.origin());
         } catch (Rejection r) {
             return Outcome.rejected(Status.QUARANTINED, f, label, r.reason().code(), r.detail());
         }

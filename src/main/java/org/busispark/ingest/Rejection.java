@@ -12,6 +12,8 @@ public final class Rejection extends Exception {
         MASK_WITHOUT_IMAGE("mask-without-image"),
         MASK_SIZE_MISMATCH("mask-size-mismatch"),
         UNREADABLE("unreadable"),
+        MISSING_FILE("missing-file"),
+        MISSING_FIELD("missing-field"),
         PATH_ESCAPES_ROOT("path-escapes-root");
 
         private final String code;

@@ -6,9 +6,10 @@ import java.io.Serializable;
  * The model's answer for one image: class probabilities, or an error saying why the image could not be scored.
  *
  * @param labelIndex the true class when known (evaluation), otherwise null
+ * @param origin     site, patient and scanner of the image, as far as known (never null)
  */
 public record Prediction(String sourcePath, String imageId, Integer labelIndex, float[] probabilities,
-                         String error) implements Serializable {
+                         String error, Origin origin) implements Serializable {
     public int predictedIndex() {
         return argmax(probabilities);
     }

@@ -219,7 +219,7 @@ public final class Predictor {
 
     /** The error prediction of an input that could not be decoded. */
     public static Prediction failed(ImageInput in) {
-        return new Prediction(in.sourcePath(), in.imageId(), in.labelIndex(), null, in.error());
+        return new Prediction(in.sourcePath(), in.imageId(), in.labelIndex(), null, in.error(), in.origin());
     }
 
     /** Predictions for decoded inputs, run as one minibatch. */
@@ -233,7 +233,7 @@ public final class Predictor {
         List<Prediction> out = new ArrayList<>(batch.size());
         for (int i = 0; i < probs.length; i++) {
             ImageInput in = batch.get(i);
-            out.add(new Prediction(in.sourcePath(), in.imageId(), in.labelIndex(), probs[i], null));
+            out.add(new Prediction(in.sourcePath(), in.imageId(), in.labelIndex(), probs[i], null, in.origin()));
         }
         return out;
     }

@@ -17,7 +17,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The predictions Parquet written by score and evaluate: one row per image with the predicted label, one
+ * The predictions Parquet written by score and evaluate: one row per image with its site, patient and scanner
+ * where known, the predicted label, one
  * probability column per class ({@code prob_<class>}), the model's name and version, and an error when the
  * image could not be scored. Evaluation adds the true label.
  */
@@ -25,6 +26,9 @@ public final class PredictionTable {
     public static final String SOURCE_PATH = "source_path";
     public static final String IMAGE_ID = "image_id";
     public static final String TRUE_LABEL = "true_label";
+    public static final String SITE = "site";
+    public static final String PATIENT_ID = "patient_id";
+    public static final String SCANNER = "scanner";
     public static final String PREDICTED_LABEL = "predicted_label";
     public static final String PROB_PREFIX = "prob_";
     public static final String MODEL_NAME = "model_name";
@@ -37,7 +41,10 @@ public final class PredictionTable {
     public static StructType schema(List<String> classes, boolean withTruth) {
         StructType s = new StructType()
                 .add(SOURCE_PATH, DataTypes.StringType, false)
-                .add(IMAGE_ID, DataTypes.StringType, true);
+                .add(IMAGE_ID, DataTypes.StringType, true)
+                .add(SITE, DataTypes.StringType, true)
+                .add(PATIENT_ID, DataTypes.StringType, true)
+                .add(SCANNER, DataTypes.StringType, true);
         if (withTruth) {
             s = s.add(TRUE_LABEL, DataTypes.StringType, true);
         }
@@ -71,6 +78,9 @@ public final class PredictionTable {
         List<Object> v = new ArrayList<>(classes.size() + 8);
         v.add(p.sourcePath());
         v.add(p.imageId());
+        v.add(p.origin().site());
+        v.add(p.origin().patientId());
+        v.add(p.origin().scanner());
         if (withTruth) {
             v.add(p.labelIndex() == null ? null : classes.get(p.labelIndex()));
         }

@@ -50,6 +50,9 @@ final class PredictionWriter implements Closeable {
         var b = Types.buildMessage()
                 .required(PrimitiveTypeName.BINARY).as(LogicalTypeAnnotation.stringType()).named(PredictionTable.SOURCE_PATH)
                 .optional(PrimitiveTypeName.BINARY).as(LogicalTypeAnnotation.stringType()).named(PredictionTable.IMAGE_ID)
+                .optional(PrimitiveTypeName.BINARY).as(LogicalTypeAnnotation.stringType()).named(PredictionTable.SITE)
+                .optional(PrimitiveTypeName.BINARY).as(LogicalTypeAnnotation.stringType()).named(PredictionTable.PATIENT_ID)
+                .optional(PrimitiveTypeName.BINARY).as(LogicalTypeAnnotation.stringType()).named(PredictionTable.SCANNER)
                 .optional(PrimitiveTypeName.BINARY).as(LogicalTypeAnnotation.stringType()).named(PredictionTable.PREDICTED_LABEL);
         for (String c : classes) {
             b = b.optional(PrimitiveTypeName.FLOAT).named(PredictionTable.PROB_PREFIX + c);
@@ -64,9 +67,10 @@ final class PredictionWriter implements Closeable {
 
     void write(Prediction p) {
         Group g = groups.newGroup().append(PredictionTable.SOURCE_PATH, p.sourcePath());
-        if (p.imageId() != null) {
-            g.append(PredictionTable.IMAGE_ID, p.imageId());
-        }
+        appendIfKnown(g, PredictionTable.IMAGE_ID, p.imageId());
+        appendIfKnown(g, PredictionTable.SITE, p.origin().site());
+        appendIfKnown(g, PredictionTable.PATIENT_ID, p.origin().patientId());
+        appendIfKnown(g, PredictionTable.SCANNER, p.origin().scanner());
         if (p.error() == null) {
             g.append(PredictionTable.PREDICTED_LABEL, classes.get(p.predictedIndex()));
             for (int c = 0; c < classes.size(); c++) {
@@ -87,6 +91,12 @@ final class PredictionWriter implements Closeable {
             throw new UncheckedIOException("Cannot write predictions to " + file, e);
         }
         rows++;
+    }
+
+    private static void appendIfKnown(Group g, String column, String value) {
+        if (value != null) {
+            g.append(column, value);
+        }
     }
 
     /** The file written, or null when no row was. */

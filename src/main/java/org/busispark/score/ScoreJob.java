@@ -142,7 +142,7 @@ public final class ScoreJob {
     private static JavaRDD<ImageInput> inputs(SparkSession spark, BusiConfig config, String input, boolean ingested,
                                               ImageSources.PathFilter keep) {
         return ingested ? ImageSources.fromIngested(ImageSources.ingested(spark, input, null), keep)
-                : ImageSources.fromFolder(spark, input, config, false, keep);
+                : ImageSources.fromFolder(spark, input, null, config, false, keep);
     }
 
     /**

@@ -23,6 +23,7 @@ import org.busispark.model.ImageInput;
 import org.busispark.model.LearningRates;
 import org.busispark.model.ModelCard;
 import org.busispark.model.ModelStore;
+import org.busispark.model.Origin;
 import org.busispark.model.Predictor;
 import org.busispark.model.ResNetBuilder;
 import org.busispark.model.onednn.OneDnnLayers;
@@ -395,6 +396,6 @@ public final class TrainJob {
     }
 
     private static ImageInput plain(TrainingExamples.Row r) {
-        return new ImageInput(null, r.imageId(), r.labelIndex(), ImageCodec.decodePng(r.png()), null, null);
+        return new ImageInput(null, r.imageId(), r.labelIndex(), ImageCodec.decodePng(r.png()), null, null, Origin.UNKNOWN);
     }
 }

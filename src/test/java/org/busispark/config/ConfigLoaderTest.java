@@ -45,12 +45,12 @@ class ConfigLoaderTest {
     void defaultsMatchReferenceConf() {
         BusiConfig c = ConfigLoader.defaults();
         assertEquals(new BusiConfig.Spark("local[*]", "busi-spark", Map.of()), c.spark());
-        assertEquals(new BusiConfig.Ingest(32, 40_000_000L, 268_435_456L, 8, "keep-in-train", new BusiConfig.Split(0.70, 0.15, 0.15), 42), c.ingest());
+        assertEquals(new BusiConfig.Ingest(32, 40_000_000L, 268_435_456L, 8, "keep-in-train", new BusiConfig.Split(0.70, 0.15, 0.15), 42, List.of()), c.ingest());
         assertEquals(new BusiConfig.Augment(0.7, 1.0, 0.8, 1.25, 0.5, 0.0, 10, 0.05, 0.1, 0.2, 0.2, 1.0, 0.25, 0.15, 0.0, "dataset"), c.augment());
         assertEquals(new BusiConfig.Model("resnet18", 128, 1, 1.0, List.of("benign", "malignant", "normal")),
                 c.model());
         assertEquals(new BusiConfig.Train(30, "adabelief", 0.001, "cosine", 2, 10, 0.5, 0.0001, "balanced", 0, 0, 1, 5, 16, 5, 0,
-                        "MEMORY_AND_DISK_SER", 12345, "onednn"),
+                        "MEMORY_AND_DISK_SER", 12345, "onednn", "none", ""),
                 c.train());
         assertEquals(new BusiConfig.Store("", "busi-resnet", new BusiConfig.Promotion("macro-f1", 0.01)), c.store());
         assertFalse(c.store().enabled(), "an empty store uri publishes nothing");

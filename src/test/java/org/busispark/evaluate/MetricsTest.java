@@ -1,5 +1,6 @@
 package org.busispark.evaluate;
 
+import org.busispark.model.Origin;
 import org.busispark.model.Prediction;
 import org.junit.jupiter.api.Test;
 
@@ -96,9 +97,9 @@ class MetricsTest {
     @Test
     void failedOrUnlabelledPredictionsAreIgnored() {
         MetricsAccumulator acc = new MetricsAccumulator(3);
-        acc.add(new Prediction("p1", "i1", 0, new float[] {0.8f, 0.1f, 0.1f}, null));
-        acc.add(new Prediction("p2", "i2", null, new float[] {0.8f, 0.1f, 0.1f}, null));
-        acc.add(new Prediction("p3", "i3", 1, null, "corrupt-image"));
+        acc.add(new Prediction("p1", "i1", 0, new float[] {0.8f, 0.1f, 0.1f}, null, Origin.UNKNOWN));
+        acc.add(new Prediction("p2", "i2", null, new float[] {0.8f, 0.1f, 0.1f}, null, Origin.UNKNOWN));
+        acc.add(new Prediction("p3", "i3", 1, null, "corrupt-image", Origin.UNKNOWN));
         Metrics m = Metrics.from(acc, CLASSES);
         assertEquals(1, m.count());
         assertEquals(1.0, m.accuracy());

@@ -81,7 +81,7 @@ class BusiIngestTest {
     void theTableReadsBackWithTheDocumentedColumnsAndTheImagesAsIngested() throws Exception {
         var table = StopsSpark.session().read().parquet(out.resolve("images").toString());
         assertEquals("image_id:string source_path:string label:string label_index:int dup_group:string "
-                        + "patient_id:string width:int height:int channels:int format:string image:binary mask:binary "
+                        + "patient_id:string site:string scanner:string width:int height:int channels:int format:string image:binary mask:binary "
                         + "phash:bigint ingested_at:timestamp ingest_run:string split:string",
                 java.util.Arrays.stream(table.schema().fields())
                         .map(f -> f.name() + ":" + f.dataType().simpleString())

@@ -18,11 +18,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class DatasetPlannerTest {
     private static BusiConfig.Ingest cfg(String policy) {
-        return new BusiConfig.Ingest(32, 1L << 30, 1L << 30, 8, policy, new BusiConfig.Split(0.7, 0.15, 0.15), 42);
+        return new BusiConfig.Ingest(32, 1L << 30, 1L << 30, 8, policy, new BusiConfig.Split(0.7, 0.15, 0.15), 42, List.of());
     }
 
     private static DatasetPlanner.NewImage img(String id, String label) {
-        return new DatasetPlanner.NewImage("/d/" + label + "/" + id + ".png", id, label, null);
+        return new DatasetPlanner.NewImage("/d/" + label + "/" + id + ".png", id, label, null, null);
     }
 
     /** 300 benign, 120 malignant, 60 normal singletons, plus chains of near-duplicates. */
@@ -96,7 +96,7 @@ class DatasetPlannerTest {
         var first = DatasetPlanner.plan(corpus(), List.of(), chainEdges(), cfg(DatasetPlanner.KEEP_IN_TRAIN));
         List<DatasetPlanner.OldImage> old = corpus().stream().map(n -> {
             var a = first.bySourcePath().get(n.sourcePath());
-            return new DatasetPlanner.OldImage(n.imageId(), n.label(), a.split(), a.dupGroup(), null);
+            return new DatasetPlanner.OldImage(n.imageId(), n.label(), a.split(), a.dupGroup(), n.site(), n.patientId());
         }).toList();
         // A new near-duplicate of benign5 (group benign4) and 50 new unrelated malignant images.
         List<DatasetPlanner.NewImage> fresh = new ArrayList<>();
@@ -137,10 +137,10 @@ class DatasetPlannerTest {
     void imagesOfOnePatientStayTogetherAndExactCopiesShareAGroup() {
         List<DatasetPlanner.NewImage> imgs = new ArrayList<>();
         for (int i = 0; i < 30; i++) {
-            imgs.add(new DatasetPlanner.NewImage("/m/p" + i + "-a.png", "pa" + i, "benign", "patient" + i));
-            imgs.add(new DatasetPlanner.NewImage("/m/p" + i + "-b.png", "pb" + i, "benign", "patient" + i));
+            imgs.add(new DatasetPlanner.NewImage("/m/p" + i + "-a.png", "pa" + i, "benign", "m", "patient" + i));
+            imgs.add(new DatasetPlanner.NewImage("/m/p" + i + "-b.png", "pb" + i, "benign", "m", "patient" + i));
         }
-        imgs.add(new DatasetPlanner.NewImage("/m/copy.png", "pa0", "benign", null)); // same pixels as p0-a
+        imgs.add(new DatasetPlanner.NewImage("/m/copy.png", "pa0", "benign", "m", null)); // same pixels as p0-a
         var plan = DatasetPlanner.plan(imgs, List.of(), List.of(), cfg(DatasetPlanner.KEEP_IN_TRAIN));
         for (int i = 0; i < 30; i++) {
             assertEquals(plan.bySourcePath().get("/m/p" + i + "-a.png"), plan.bySourcePath().get("/m/p" + i + "-b.png"));

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.busispark.model.Origin;
 import java.util.function.IntBinaryOperator;
 
 import static org.busispark.ingest.IngestRules.Status.*;
@@ -20,7 +21,7 @@ class IngestRulesTest {
 
     private static IngestRules.SourceFile file(String path, byte[] content) {
         return new IngestRules.SourceFile(path, SourceLayout.classify(path, CLASSES), content,
-                content == null ? 0 : content.length, null, null, null);
+                content == null ? 0 : content.length, null, null, Origin.UNKNOWN);
     }
 
     private static byte[] png(IntBinaryOperator value) {

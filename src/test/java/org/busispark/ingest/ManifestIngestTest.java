@@ -90,7 +90,7 @@ class ManifestIngestTest {
         assertEquals(12, report.get("accepted").asLong());
         JsonNode q = report.get("quarantinedByReason");
         assertEquals(2, q.get("path-escapes-root").asLong());
-        assertEquals(1, q.get("unreadable").asLong());
+        assertEquals(1, q.get("missing-file").asLong());
         assertEquals(1, q.get("unknown-class").asLong());
 
         List<Row> rows = StopsSpark.session().read()

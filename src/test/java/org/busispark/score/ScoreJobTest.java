@@ -86,7 +86,7 @@ class ScoreJobTest {
 
         SparkSession spark = StopsSpark.session();
         Dataset<Row> table = spark.read().parquet(out.resolve("predictions").toString());
-        assertEquals(List.of("source_path", "image_id", "predicted_label", "prob_benign", "prob_malignant", "prob_normal",
+        assertEquals(List.of("source_path", "image_id", "site", "patient_id", "scanner", "predicted_label", "prob_benign", "prob_malignant", "prob_normal",
                 "model_name", "scored_at", "error", "model_version", "score_run"), List.of(table.columns()));
         for (Row row : table.collectAsList()) {
             assertEquals(1.0, row.getFloat(3) + row.getFloat(4) + row.getFloat(5), 1e-4);
@@ -155,8 +155,8 @@ class ScoreJobTest {
                     new org.apache.hadoop.fs.Path(staging, names[f]), classes, "m", at)) {
                 for (String r : rows[f]) {
                     w.write(r.startsWith("broken")
-                            ? new org.busispark.model.Prediction(r, null, null, null, "corrupt-image: no")
-                            : new org.busispark.model.Prediction(r, "id-" + r, null, new float[] {0.2f, 0.7f, 0.1f}, null));
+                            ? new org.busispark.model.Prediction(r, null, null, null, "corrupt-image: no", org.busispark.model.Origin.UNKNOWN)
+                            : new org.busispark.model.Prediction(r, "id-" + r, null, new float[] {0.2f, 0.7f, 0.1f}, null, org.busispark.model.Origin.UNKNOWN));
                 }
                 files[f] = w.file();
             }
