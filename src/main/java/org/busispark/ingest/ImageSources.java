@@ -47,6 +47,29 @@ public final class ImageSources {
         return split == null ? rows : rows.where(functions.col(ImageTable.SPLIT).equalTo(split));
     }
 
+    /**
+     * What training sees of a dataset's {@code split} (null: all): every site but {@code heldOutSite}
+     * (leave-one-site-out; null keeps every site).
+     */
+    public static Dataset<Row> forTraining(SparkSession spark, String uri, String split, String heldOutSite) {
+        Dataset<Row> rows = ingested(spark, uri, split);
+        if (heldOutSite != null && split == null) {
+            List<String> sites = sites(rows);
+            if (!sites.contains(heldOutSite)) {
+                throw new IllegalArgumentException("Held-out site '" + heldOutSite + "' is not in the dataset at " + uri
+                        + "; its sites are " + sites);
+            }
+        }
+        return heldOutSite == null ? rows
+                : rows.where(functions.not(functions.col(ImageTable.SITE).eqNullSafe(heldOutSite)));
+    }
+
+    /** The site names in {@code rows}, sorted (a handful per dataset). */
+    public static List<String> sites(Dataset<Row> rows) {
+        return rows.select(ImageTable.SITE).distinct().collectAsList().stream()
+                .map(r -> r.isNullAt(0) ? "" : r.getString(0)).sorted().toList();
+    }
+
     public static JavaRDD<ImageInput> fromIngested(Dataset<Row> rows) {
         return fromIngested(rows, PathFilter.ALL);
     }

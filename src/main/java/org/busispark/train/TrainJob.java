@@ -73,7 +73,10 @@ public final class TrainJob {
                     + ImageTable.IMAGES_DIR + "/ under it)");
         }
 
-        Dataset<Row> trainRowsDf = ImageSources.ingested(spark, data, Splits.TRAIN);
+        // Leave-one-site-out: the held-out site takes no part in training or in choosing the epoch.
+        String heldOut = trainCfg.heldOutSite();
+        ImageSources.forTraining(spark, data, null, heldOut); // fails early when the site is not in the dataset
+        Dataset<Row> trainRowsDf = ImageSources.forTraining(spark, data, Splits.TRAIN, heldOut);
         // Masks are decoded once, to their lesion's box, and only when the augmentation uses them.
         boolean lesions = config.augment().lesionCrop() > 0;
         // Rows are cached on local disk only: they are read a few times per epoch, sequentially, and kept on the
@@ -94,7 +97,7 @@ public final class TrainJob {
                 .persist(StorageLevel.DISK_ONLY());
         JavaRDD<TrainingExamples.Row> trainRows = indexedTrainRows.keys();
         // Validation images are cached as their PNG bytes, a third of their pixels' size, and decoded per epoch.
-        JavaRDD<TrainingExamples.Row> validationRows = ImageSources.ingested(spark, data, Splits.VALIDATION)
+        JavaRDD<TrainingExamples.Row> validationRows = ImageSources.forTraining(spark, data, Splits.VALIDATION, heldOut)
                 .select(ImageTable.IMAGE_ID, ImageTable.LABEL_INDEX, ImageTable.IMAGE).javaRDD()
                 .map(r -> new TrainingExamples.Row(r.getString(0), r.getInt(1), (byte[]) r.get(2), null))
                 .persist(StorageLevel.DISK_ONLY());
@@ -102,15 +105,16 @@ public final class TrainJob {
         // Train accuracy is measured on the unaugmented images, decoded from the already cached training rows.
         JavaRDD<ImageInput> trainPlain = trainRows.map(TrainJob::plain);
         try {
-            Map<String, Long> perSplit = countBy(ImageSources.ingested(spark, data, null), ImageTable.SPLIT);
+            Map<String, Long> perSplit = countBy(ImageSources.forTraining(spark, data, null, heldOut), ImageTable.SPLIT);
             Map<String, Long> perClass = countBy(trainRowsDf, ImageTable.LABEL);
             long trainCount = perSplit.getOrDefault(Splits.TRAIN, 0L);
             long validationCount = perSplit.getOrDefault(Splits.VALIDATION, 0L);
             if (trainCount == 0) {
-                throw new IllegalArgumentException("The dataset at " + data + " has no training images");
+                throw new IllegalArgumentException("The dataset at " + data + " has no training images"
+                        + (heldOut == null ? "" : " outside the held-out site " + heldOut));
             }
-            progress.stage(String.format("%d training and %d validation images; classes %s", trainCount,
-                    validationCount, perClass));
+            progress.stage(String.format("%d training and %d validation images; classes %s%s", trainCount,
+                    validationCount, perClass, heldOut == null ? "" : "; site " + heldOut + " held out"));
 
             Preprocessor pre = new Preprocessor(modelCfg.inputSize(), modelCfg.channels());
             Normalization split = normalization(trainRows, pre);
