@@ -9,14 +9,23 @@ import java.util.regex.*;
 import java.util.stream.*;
 
 /**
- * Builds the committed BUSI sample (src/test/resources is too deep for users; it lives in data/sample):
- * N evenly spaced images per class from a BUSI download, downscaled so the long side is SIZE px, masks included.
- * Usage: java scripts/MakeSample.java BUSI_DIR OUT_DIR [N] [SIZE]
+ * Builds the committed samples (src/test/resources is too deep for users; they live in data/sample), downscaled so
+ * the long side is SIZE px, masks included:
+ * - BUSI: N evenly spaced images per class from a BUSI download.
+ *   Usage: java scripts/MakeSample.java BUSI_DIR OUT_DIR [N] [SIZE]
+ * - BUS-BRA: every image of N evenly spaced patients per (scanner, pathology) from the release, in its published
+ *   layout (Images/, Masks/, bus_data.csv with the chosen rows as released, LICENSE.txt).
+ *   Usage: java scripts/MakeSample.java --bus-bra BUSBRA_DIR OUT_DIR [N] [SIZE]
  */
 public class MakeSample {
     private static final Pattern IMAGE = Pattern.compile("(.+ \\((\\d+)\\))\\.png");
 
     public static void main(String[] args) throws Exception {
+        if (args[0].equals("--bus-bra")) {
+            busBra(Path.of(args[1]), Path.of(args[2]), args.length > 3 ? Integer.parseInt(args[3]) : 2,
+                    args.length > 4 ? Integer.parseInt(args[4]) : 128);
+            return;
+        }
         Path in = Path.of(args[0]), out = Path.of(args[1]);
         int n = args.length > 2 ? Integer.parseInt(args[2]) : 20;
         int size = args.length > 3 ? Integer.parseInt(args[3]) : 128;
@@ -39,6 +48,40 @@ public class MakeSample {
                 }
             }
         }
+    }
+
+    private static void busBra(Path in, Path out, int perStratum, int size) throws Exception {
+        List<String> lines = Files.readAllLines(in.resolve("bus_data.csv"));
+        // Columns ID, Case, Histology, Pathology, BIRADS, Device, ...; quoted fields (BBOX) come after Device.
+        Map<String, List<String>> casesByStratum = new TreeMap<>();
+        Map<String, List<String>> rowsByCase = new LinkedHashMap<>();
+        for (String line : lines.subList(1, lines.size())) {
+            String[] f = line.split(",", 7);
+            rowsByCase.computeIfAbsent(f[1], k -> new ArrayList<>()).add(line);
+            List<String> cases = casesByStratum.computeIfAbsent(f[5] + "|" + f[3], k -> new ArrayList<>());
+            if (!cases.contains(f[1])) {
+                cases.add(f[1]);
+            }
+        }
+        Files.createDirectories(out.resolve("Images"));
+        Files.createDirectories(out.resolve("Masks"));
+        List<String> kept = new ArrayList<>(List.of(lines.get(0)));
+        for (List<String> cases : casesByStratum.values()) {
+            int n = Math.min(perStratum, cases.size());
+            for (int i = 0; i < n; i++) {
+                for (String row : rowsByCase.get(cases.get(i * cases.size() / n))) {
+                    String id = row.substring(0, row.indexOf(','));
+                    String mask = "mask_" + id.substring("bus_".length()) + ".png";
+                    for (Path[] p : List.of(new Path[] {in.resolve("Images/" + id + ".png"), out.resolve("Images/" + id + ".png")},
+                            new Path[] {in.resolve("Masks/" + mask), out.resolve("Masks/" + mask)})) {
+                        ImageIO.write(downscale(ImageIO.read(p[0].toFile()), size), "png", p[1].toFile());
+                    }
+                    kept.add(row);
+                }
+            }
+        }
+        Files.write(out.resolve("bus_data.csv"), kept);
+        Files.copy(in.resolve("LICENSE.txt"), out.resolve("LICENSE.txt"), StandardCopyOption.REPLACE_EXISTING);
     }
 
     private static int number(Path p) {

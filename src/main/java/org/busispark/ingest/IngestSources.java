@@ -61,11 +61,11 @@ public final class IngestSources {
 
     /** A site name from a folder's (or a manifest's folder's) name: characters a site name cannot hold become '-'. */
     public static String siteOf(String uri) {
-        Path p = new Path(Storage.normalize(uri));
+        Path p = new Path(uri.endsWith("/") ? uri.substring(0, uri.length() - 1) : uri);
         if (ManifestSource.isManifest(uri) && p.getParent() != null) {
             p = p.getParent();
         }
-        String name = p.getName().replaceAll("[^A-Za-z0-9._-]", "-").replaceAll("^[._-]+", "");
+        String name = p.getName().replaceAll("[^A-Za-z0-9._-]+", "-").replaceAll("^[._-]+|-+$", "");
         return name.isEmpty() ? "site" : name;
     }
 

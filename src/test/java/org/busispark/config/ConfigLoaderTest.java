@@ -220,4 +220,30 @@ class ConfigLoaderTest {
                 "busi.store.promotion.min-improvement", "between -1.0 and 1.0");
         assertFileRejected("busi.store.promotion.margin = 0.1", "busi.store.promotion.margin", "min-improvement");
     }
+
+    @Test
+    void sourcesAreReadWithTheirManifestMapping() throws IOException {
+        BusiConfig c = ConfigLoader.load(new File("conf/multi-site.conf"), Map.of());
+        assertEquals(List.of(new BusiConfig.Source("BUSI", "data/sample/busi", null),
+                new BusiConfig.Source("BUS-BRA", "data/sample/bus-bra/bus_data.csv", new BusiConfig.Manifest(
+                        "Images/{ID}.png", "Pathology", "Case", "Device", "Masks/mask_{ID#bus_}.png"))),
+                c.ingest().sources());
+        BusiConfig partial = ConfigLoader.load(conf("busi.ingest.sources = [{site = a, uri = \"x.csv\", "
+                + "manifest {image = f, label = l}}]"), Map.of());
+        assertEquals(new BusiConfig.Manifest("f", "l", null, null, null), partial.ingest().sources().get(0).manifest());
+    }
+
+    @Test
+    void badSourcesAreRejectedNamingTheEntry() throws IOException {
+        assertFileRejected("busi.ingest.sources = [{site = a, uri = x}, {site = a, uri = y}]", "site 'a' twice");
+        assertFileRejected("busi.ingest.sources = [{site = a, url = x}]", "busi.ingest.sources[0]", "url");
+        assertFileRejected("busi.ingest.sources = [{site = \"a b\", uri = x}]", "busi.ingest.sources[0]", "site name");
+        assertFileRejected("busi.ingest.sources = [{site = a, uri = x.csv, manifest {image = i}}]",
+                "busi.ingest.sources[0]", "label");
+        assertFileRejected("busi.ingest.sources = [{site = a, uri = x.csv, manifest {image = i, label = l, "
+                + "patients = p}}]", "busi.ingest.sources[0]", "patients");
+        assertFileRejected("busi.ingest.sources = \"BUSI\"", "busi.ingest.sources");
+        assertFileRejected("busi.train.holdout-site = \"../x\"", "busi.train.holdout-site");
+        assertFileRejected("busi.train.site-balance = \"by-class\"", "busi.train.site-balance");
+    }
 }
