@@ -210,7 +210,9 @@ public final class BusiCli {
     static final class Score extends Stage {
         @Option(names = "--model", required = true, paramLabel = "URI", description = MODEL_HELP)
         String model;
-        @Option(names = "--input", required = true, paramLabel = "URI", description = "Images to score.")
+        @Option(names = "--input", required = true, paramLabel = "[SITE=]URI", description = "Images to score: a folder "
+                + "tree, an ingested dataset, or a metadata CSV (mapped by the busi.ingest.sources entry of its SITE). "
+                + "Predictions record the site (default: the folder's name), and a CSV's patient and scanner.")
         String input;
         @Option(names = "--tta", paramLabel = "none|hflip",
                 description = "Test-time augmentation: hflip averages each image with its mirror image (busi.score.tta).")

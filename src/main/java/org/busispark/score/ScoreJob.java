@@ -11,6 +11,7 @@ import org.busispark.augment.Normalization;
 import org.busispark.augment.Preprocessor;
 import org.busispark.config.BusiConfig;
 import org.busispark.ingest.ImageSources;
+import org.busispark.ingest.IngestSources;
 import org.busispark.model.ImageInput;
 import org.busispark.model.ModelCard;
 import org.busispark.model.ModelStore;
@@ -81,7 +82,10 @@ public final class ScoreJob {
         ModelCard card = loaded.model().card();
         String name = loaded.name();
         String version = loaded.version();
-        String input = Storage.normalize(inputUri);
+        // SITE=URI names the site (and a configured source's CSV mapping); a bare URI is the site of its folder.
+        BusiConfig.Source source = IngestSources.resolve(List.of(inputUri), config.ingest().sources()).get(0);
+        String input = Storage.normalize(source.uri());
+        String site = source.site();
         boolean ingested = ImageSources.isIngestedDataset(storage, input);
         String runId = RUN_ID.format(Instant.now()) + "-" + UUID.randomUUID().toString().substring(0, 6);
         String partition = Storage.child(Storage.child(outputUri, PREDICTIONS_DIR),
@@ -93,7 +97,7 @@ public final class ScoreJob {
                 + (settings.flipAverage() ? ", averaged with the mirror image" : ""));
         // The driver lists the input while it prepares the network: both take a few tenths of a second.
         CompletableFuture<JavaRDD<ImageInput>> listed = CompletableFuture.supplyAsync(
-                () -> inputs(spark, config, input, ingested, ImageSources.PathFilter.ALL));
+                () -> inputs(spark, config, input, site, ingested, ImageSources.PathFilter.ALL));
         Set<String> done = scoredBefore(spark, storage, partition);
         try (Predictor.SharedModel model = Predictor.share(jsc, loaded.model().graph(), loaded::zip)) {
             // One pass: each task reads, decodes, predicts and writes its rows, and sends back only counts and
@@ -118,7 +122,7 @@ public final class ScoreJob {
             String gradcam = Storage.child(Storage.child(outputUri, GRADCAM_DIR),
                     PredictionTable.MODEL_VERSION + "=" + version);
             long explained = top.isEmpty() && explain.isEmpty() ? 0
-                    : explain(jsc, inputs(spark, config, input, ingested,
+                    : explain(jsc, inputs(spark, config, input, site, ingested,
                             new Selection(top, explain.stream().map(ScoreJob::glob).toList())), model, card, gradcam);
             Report report = new Report(loaded.dir(), name, version, input, total.scored() + total.errors() > 0
                     ? runId : null, settings.tta(), total.seen(), total.scored(), total.errors(), total.skipped(),
@@ -139,10 +143,10 @@ public final class ScoreJob {
         }
     }
 
-    private static JavaRDD<ImageInput> inputs(SparkSession spark, BusiConfig config, String input, boolean ingested,
-                                              ImageSources.PathFilter keep) {
+    private static JavaRDD<ImageInput> inputs(SparkSession spark, BusiConfig config, String input, String site,
+                                              boolean ingested, ImageSources.PathFilter keep) {
         return ingested ? ImageSources.fromIngested(ImageSources.ingested(spark, input, null), keep)
-                : ImageSources.fromFolder(spark, input, null, config, false, keep);
+                : ImageSources.fromFolder(spark, input, site, config, false, keep);
     }
 
     /**

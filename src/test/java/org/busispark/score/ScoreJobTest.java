@@ -89,7 +89,8 @@ class ScoreJobTest {
         assertEquals(List.of("source_path", "image_id", "site", "patient_id", "scanner", "predicted_label", "prob_benign", "prob_malignant", "prob_normal",
                 "model_name", "scored_at", "error", "model_version", "score_run"), List.of(table.columns()));
         for (Row row : table.collectAsList()) {
-            assertEquals(1.0, row.getFloat(3) + row.getFloat(4) + row.getFloat(5), 1e-4);
+            assertEquals(1.0, row.<Float>getAs("prob_benign") + row.<Float>getAs("prob_malignant")
+                    + row.<Float>getAs("prob_normal"), 1e-4);
             assertEquals(version, row.getAs("model_version"));
             assertNull(row.getAs("error"));
         }
@@ -202,5 +203,32 @@ class ScoreJobTest {
                 "--output", out.toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("busi.score.tta") && r.err().contains("vflip"), r.err());
+    }
+
+    @Test
+    void aSitesMetadataCsvIsScoredWithItsMappingAndPredictionsKeepSitePatientAndScanner() throws Exception {
+        Storage storage = new Storage(new org.apache.hadoop.conf.Configuration());
+        String model = TinyModel.save(storage, tmp.resolve("model").toString(), 1);
+        BusiConfig config = ConfigLoader.load(new java.io.File("conf/multi-site.conf"),
+                Map.of("busi.score.gradcam-top", "0"));
+        Path csv = Path.of("data/sample/bus-bra/bus_data.csv");
+        Path out = tmp.resolve("scores");
+        ScoreJob.Report r = ScoreJob.run(StopsSpark.session(), config, model, "BUS-BRA=" + csv, out.toString(), List.of());
+        long rows = Files.readAllLines(csv).size() - 1;
+        assertEquals(rows, r.scored(), r.toString());
+        Row bra = StopsSpark.session().read().parquet(out.resolve("predictions").toString())
+                .where("source_path LIKE '%/Images/bus_0001-l.png'").first();
+        assertEquals("BUS-BRA", bra.getAs("site"));
+        assertEquals("1", bra.getAs("patient_id"));
+        assertEquals("GE Logiq 7 @10-14MHz", bra.getAs("scanner"));
+
+        Path folderOut = tmp.resolve("folder-scores");
+        ScoreJob.run(StopsSpark.session(), config, model, SAMPLE.resolve("normal").toString(), folderOut.toString(),
+                List.of());
+        List<Row> sites = StopsSpark.session().read().parquet(folderOut.resolve("predictions").toString())
+                .select("site", "patient_id").distinct().collectAsList();
+        assertEquals(1, sites.size());
+        assertEquals("normal", sites.get(0).getString(0), "a bare folder is the site of its name");
+        assertNull(sites.get(0).get(1));
     }
 }
