@@ -185,20 +185,27 @@ public final class BusiCli {
     }
 
     @Command(name = "evaluate", mixinStandardHelpOptions = true,
-            description = {"Measure a model on labelled images: accuracy, average loss, macro-F1, per-class metrics "
-                    + "and the confusion matrix.", "Writes <output>/metrics.json and <output>/predictions/."})
+            description = {"Measure a model on labelled images, overall and per site: accuracy, average loss, macro-F1, "
+                    + "per-class metrics, the confusion matrix, ROC-AUC, malignant sensitivity and specificity.",
+                    "Writes <output>/metrics.json, <output>/metrics/, <output>/predictions/, <output>/plots/ and "
+                            + "<output>/report.html."})
     static final class Evaluate extends Stage {
         @Option(names = "--model", required = true, paramLabel = "URI", description = MODEL_HELP)
         String model;
         @Option(names = "--data", required = true, paramLabel = "URI",
                 description = "An ingested dataset, or a folder with benign/, malignant/, normal/ subfolders.")
         String data;
-        @Option(names = "--split", paramLabel = "NAME", description = "Split of an ingested dataset (default: test).")
+        @Option(names = "--split", paramLabel = "NAME", description = "Split of an ingested dataset (default: test; "
+                + "for a model trained with a site held out, every image of that site).")
         String split;
+        @Option(names = "--site", paramLabel = "NAME", description = "The site of a class-folder tree's images "
+                + "(default: the folder's name); for an ingested dataset, evaluate only this site (all of its splits "
+                + "unless --split).")
+        String site;
 
         @Override
         void run(SparkSession spark, BusiConfig config) {
-            EvaluateJob.run(spark, config, model, data, split, output);
+            EvaluateJob.run(spark, config, model, data, split, site, output);
         }
     }
 
@@ -281,7 +288,7 @@ public final class BusiCli {
             String data = dataset == null ? under.apply(DATASET) : dataset;
             IngestJob.run(spark, config, IngestSources.resolve(inputs, config.ingest().sources()), data);
             TrainJob.run(spark, config, data, output, resume);
-            EvaluateJob.Report evaluation = EvaluateJob.run(spark, config, output, data, null, under.apply(EVALUATION));
+            EvaluateJob.Report evaluation = EvaluateJob.run(spark, config, output, data, null, null, under.apply(EVALUATION));
             publish(spark, config, evaluation, under.apply(EVALUATION));
             progress.done("all stages finished; outputs under " + Storage.normalize(output));
         }

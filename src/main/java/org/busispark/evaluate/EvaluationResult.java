@@ -15,6 +15,7 @@ import java.util.function.ToDoubleFunction;
  * the seed recipe's accuracy, average loss and macro-F1 with per-class metrics and the confusion matrix; one-vs-rest
  * ROC-AUC per class and macro; malignant sensitivity and specificity; a binary malignant-vs-rest view (for sets
  * without a normal class); expected calibration error; and percentile bootstrap 95% confidence intervals.
+ * Macro averages (and their intervals) cover the classes the set has: see {@link Metrics}.
  *
  * @param rocCurves         per class, (false-positive rate, true-positive rate) points for plotting (not in JSON:
  *                          one point per distinct score)
@@ -62,8 +63,11 @@ public record EvaluationResult(Metrics metrics, Map<String, Double> rocAuc, doub
         for (int c = 0; c < k; c++) {
             boolean[] pos = positives(truth, c);
             float[] score = column(probabilities, c);
-            auc.put(classes.get(c), Scores.auc(pos, score, all));
-            curves.put(classes.get(c), Scores.rocCurve(pos, score));
+            double a = Scores.auc(pos, score, all);
+            auc.put(classes.get(c), a);
+            if (!Double.isNaN(a)) { // a class absent from the set (or the only one in it) has no curve
+                curves.put(classes.get(c), Scores.rocCurve(pos, score));
+            }
         }
         double macroAuc = macroAuc(truth, probabilities, k, all);
 
@@ -87,6 +91,7 @@ public record EvaluationResult(Metrics metrics, Map<String, Double> rocAuc, doub
                     idx[i] = rnd.nextInt(n);
                     resample.add(truth[idx[i]], probabilities[idx[i]]);
                 }
+                // A resample can miss a rare class; its macro-F1 then averages over the classes it has.
                 Metrics m = Metrics.from(resample, classes);
                 accs[b] = m.accuracy();
                 f1s[b] = m.macroF1();
@@ -99,7 +104,10 @@ public record EvaluationResult(Metrics metrics, Map<String, Double> rocAuc, doub
         return new EvaluationResult(metrics, auc, macroAuc, binary, ece, ci, bootstrap, curves, reliability);
     }
 
-    /** Mean one-vs-rest AUC over the classes that have both positives and negatives in {@code idx}. */
+    /**
+     * Mean one-vs-rest AUC over the classes that have both positives and negatives in {@code idx}: a class absent
+     * from the set has no AUC and does not count (NaN only when the set holds a single class).
+     */
     private static double macroAuc(int[] truth, float[][] probabilities, int k, int[] idx) {
         double sum = 0;
         int used = 0;
@@ -124,10 +132,12 @@ public record EvaluationResult(Metrics metrics, Map<String, Double> rocAuc, doub
                 if (predicted) fp++; else tn++;
             }
         }
+        // Without malignant images (or without others) sensitivity (specificity) is undefined, not 0.
         double sensitivity = ratio(tp, tp + fn);
         double specificity = ratio(tn, tn + fp);
-        double precision = ratio(tp, tp + fp);
-        double f1 = precision + sensitivity == 0 ? 0 : 2 * precision * sensitivity / (precision + sensitivity);
+        double precision = tp + fp == 0 && tp + fn > 0 ? 0 : ratio(tp, tp + fp);
+        double f1 = tp + fn == 0 ? Double.NaN
+                : precision + sensitivity == 0 ? 0 : 2 * precision * sensitivity / (precision + sensitivity);
         return new Binary(POSITIVE_CLASS, tp + fn, sensitivity, specificity, precision, f1,
                 ratio(tp + tn, truth.length), Scores.auc(positives(truth, positive), column(probabilities, positive), idx));
     }
@@ -178,6 +188,6 @@ public record EvaluationResult(Metrics metrics, Map<String, Double> rocAuc, doub
     }
 
     private static double ratio(long a, long b) {
-        return b == 0 ? 0 : (double) a / b;
+        return b == 0 ? Double.NaN : (double) a / b;
     }
 }

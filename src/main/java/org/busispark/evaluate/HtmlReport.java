@@ -8,7 +8,7 @@ import java.util.Map;
 
 /**
  * A self-contained report.html (plots embedded as data URIs) of one evaluation: the headline metrics with
- * their confidence intervals, per-class metrics, the plots, the dataset summary from ingest, and the model card.
+ * their confidence intervals, per-class and per-site metrics, the plots, the dataset summary from ingest, and the model card.
  */
 public final class HtmlReport {
     private HtmlReport() {}
@@ -30,7 +30,7 @@ public final class HtmlReport {
                 .append(".muted{color:#777}</style></head><body>");
         h.append("<h1>Breast-ultrasound classifier: evaluation</h1>");
         h.append("<p>Model <code>").append(esc(report.model())).append("</code><br>Data <code>").append(esc(report.data()))
-                .append("</code>").append(report.split() == null ? "" : " (split <b>" + esc(report.split()) + "</b>)")
+                .append("</code> (<b>").append(esc(report.selection())).append("</b>)")
                 .append("<br><span class=\"muted\">").append(m.count()).append(" images evaluated, ")
                 .append(report.imagesUnusable()).append(" unusable; ").append(esc(report.evaluatedAt())).append("</span></p>");
 
@@ -55,6 +55,8 @@ public final class HtmlReport {
                     .append("</td></tr>");
         }
         h.append("</table>");
+
+        perSite(h, report);
 
         h.append("<h2>Plots</h2>");
         plots.forEach((title, png) -> h.append("<img alt=\"").append(esc(title)).append("\" title=\"").append(esc(title))
@@ -118,9 +120,34 @@ public final class HtmlReport {
         }
     }
 
+    private static void perSite(StringBuilder h, EvaluateJob.Report report) {
+        h.append("<h2>Per site</h2><table><tr><th>site</th><th>images</th><th>accuracy</th><th>macro-F1</th>")
+                .append("<th>macro ROC-AUC</th><th>malignant sensitivity</th><th>malignant specificity</th>")
+                .append("<th>malignant vs rest ROC-AUC</th></tr>");
+        report.perSite().forEach((site, s) -> {
+            EvaluationResult r = s.result();
+            EvaluationResult.Binary b = r.malignantVsRest();
+            h.append("<tr><td>").append(site.isEmpty() ? "<i>no site</i>" : esc(site)).append("</td><td>")
+                    .append(r.metrics().count()).append("</td>")
+                    .append(withInterval(r.metrics().accuracy(), r.confidenceIntervals().get("accuracy")))
+                    .append(withInterval(r.metrics().macroF1(), r.confidenceIntervals().get("macroF1")))
+                    .append(withInterval(r.macroRocAuc(), r.confidenceIntervals().get("macroRocAuc")))
+                    .append(num(b == null ? null : b.sensitivity())).append(num(b == null ? null : b.specificity()))
+                    .append(num(b == null ? null : b.rocAuc())).append("</tr>");
+        });
+        h.append("</table><p class=\"muted\">Macro averages cover the classes a site has; 95% bootstrap intervals in "
+                + "brackets.</p>");
+    }
+
+    private static String withInterval(double value, EvaluationResult.Interval ci) {
+        return Double.isNaN(value) || ci == null || Double.isNaN(ci.lower()) ? num(value)
+                : String.format("<td>%.3f (%.3f – %.3f)</td>", value, ci.lower(), ci.upper());
+    }
+
     private static void row(StringBuilder h, String name, double value, EvaluationResult.Interval ci) {
         h.append("<tr><td>").append(esc(name)).append("</td>").append(num(value)).append("<td>")
-                .append(ci == null ? "" : String.format("%.3f – %.3f", ci.lower(), ci.upper())).append("</td></tr>");
+                .append(ci == null || Double.isNaN(ci.lower()) ? "" : String.format("%.3f – %.3f", ci.lower(), ci.upper()))
+                .append("</td></tr>");
     }
 
     private static String num(Double v) {

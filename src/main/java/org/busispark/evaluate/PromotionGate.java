@@ -11,8 +11,9 @@ import java.util.Optional;
 
 /**
  * Publishes a trained model to the model store and promotes it only if it beats the champion: the champion is
- * re-evaluated on the challenger's test split in the same job, because its stored metrics may come from an older
- * split (incremental ingest adds test images over time), so both are compared on identical images.
+ * re-evaluated on the challenger's test images (the same split and site) in the same job, because its stored metrics
+ * may come from an older split (incremental ingest adds test images over time), so both are compared on identical
+ * images.
  */
 public final class PromotionGate {
     private PromotionGate() {}
@@ -36,7 +37,7 @@ public final class PromotionGate {
             try {
                 championReport = EvaluateJob.run(spark, config,
                         Storage.child(ModelRegistry.modelUri(store.uri(), store.modelName()), champion.get()),
-                        challenger.data(), challenger.split(), championDir);
+                        challenger.data(), challenger.split(), challenger.site(), championDir);
             } catch (ModelLoadException e) {
                 unusable = "the champion could not be evaluated on the test split: " + e.getMessage();
             }
@@ -49,7 +50,7 @@ public final class PromotionGate {
         } else {
             decision = promotion.decide(score(store.promotion(), version, challenger),
                     championReport == null ? null : score(store.promotion(), champion.get(), championReport),
-                    challenger.data() + (challenger.split() == null ? "" : " (split " + challenger.split() + ")"));
+                    challenger.data() + " (" + challenger.selection() + ")");
         }
         ModelRegistry.decide(storage, store.uri(), store.modelName(), decision);
         return decision;

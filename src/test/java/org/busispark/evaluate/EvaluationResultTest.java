@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -121,6 +122,40 @@ class EvaluationResultTest {
         EvaluationResult.Interval acc = a.confidenceIntervals().get("accuracy");
         double half = 1.96 * Math.sqrt(acc.estimate() * (1 - acc.estimate()) / t.length);
         assertEquals(2 * half, acc.upper() - acc.lower(), 0.03);
+    }
+
+    @Test
+    void setWithoutNormalImagesAveragesOverItsClasses() {
+        // A three-class model on a benign/malignant site (as BUS-BRA): some images are still predicted normal.
+        int[] t = truth(300, 7);
+        for (int i = 0; i < t.length; i++) {
+            t[i] = Math.min(t[i], 1);
+        }
+        float[][] p = predictions(t, 8);
+        EvaluationResult r = EvaluationResult.compute(t, p, CLASSES, 300, 9);
+        Metrics m = r.metrics();
+        assertTrue(m.confusionMatrix()[0][2] + m.confusionMatrix()[1][2] > 0, "some images predicted normal");
+        assertEquals((m.perClass().get(0).f1() + m.perClass().get(1).f1()) / 2, m.macroF1(), 1e-12);
+        assertTrue(Double.isNaN(m.perClass().get(2).f1()) && Double.isNaN(r.rocAuc().get("normal")));
+        assertFalse(r.rocCurves().containsKey("normal"), "no ROC curve without positives");
+        assertEquals((r.rocAuc().get("benign") + r.rocAuc().get("malignant")) / 2, r.macroRocAuc(), 1e-12);
+        // The resamples average over the same classes: their interval brackets the two-class estimate.
+        for (String k : new String[] {"accuracy", "macroF1", "macroRocAuc"}) {
+            EvaluationResult.Interval ci = r.confidenceIntervals().get(k);
+            assertTrue(ci.lower() <= ci.estimate() && ci.estimate() <= ci.upper(), k + " " + ci);
+        }
+        assertTrue(Double.isFinite(r.malignantVsRest().sensitivity()) && Double.isFinite(r.malignantVsRest().rocAuc()));
+    }
+
+    @Test
+    void binaryViewWithoutMalignantImagesHasNoSensitivity() {
+        int[] t = {0, 0, 2, 2};
+        float[][] p = {{0.7f, 0.2f, 0.1f}, {0.2f, 0.7f, 0.1f}, {0.1f, 0.1f, 0.8f}, {0.1f, 0.2f, 0.7f}};
+        EvaluationResult.Binary b = EvaluationResult.compute(t, p, CLASSES, 0, 0).malignantVsRest();
+        assertEquals(0, b.support());
+        assertTrue(Double.isNaN(b.sensitivity()) && Double.isNaN(b.f1()) && Double.isNaN(b.rocAuc()), b.toString());
+        assertEquals(3 / 4.0, b.specificity(), 1e-12);
+        assertEquals(0, b.precision(), 1e-12, "one false alarm");
     }
 
     @Test

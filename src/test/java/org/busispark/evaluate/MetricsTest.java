@@ -75,6 +75,26 @@ class MetricsTest {
     }
 
     @Test
+    void classAbsentFromTheSetHasNoMetricsAndStaysOutOfMacroF1() {
+        // Truth only a and b (a site without c); one image of each is predicted c, which is still an error.
+        MetricsAccumulator acc = new MetricsAccumulator(3);
+        acc.add(0, new float[] {0.8f, 0.1f, 0.1f});
+        acc.add(0, new float[] {0.6f, 0.3f, 0.1f});
+        acc.add(0, new float[] {0.1f, 0.2f, 0.7f});
+        acc.add(1, new float[] {0.2f, 0.7f, 0.1f});
+        acc.add(1, new float[] {0.3f, 0.1f, 0.6f});
+        Metrics m = Metrics.from(acc, CLASSES);
+        // a: P 2/2 R 2/3 F1 4/5; b: P 1/1 R 1/2 F1 2/3.
+        assertClass(m.perClass().get(0), "a", 1, 2 / 3.0, 0.8, 3);
+        assertClass(m.perClass().get(1), "b", 1, 0.5, 2 / 3.0, 2);
+        Metrics.ClassMetrics c = m.perClass().get(2);
+        assertEquals(0, c.support());
+        assertTrue(Double.isNaN(c.precision()) && Double.isNaN(c.recall()) && Double.isNaN(c.f1()), c.toString());
+        assertEquals((0.8 + 2 / 3.0) / 2, m.macroF1(), 1e-12);
+        assertEquals(3 / 5.0, m.accuracy(), 1e-12);
+    }
+
+    @Test
     void allMetricsWithinUnitInterval() {
         Metrics m = all();
         assertTrue(m.accuracy() >= 0 && m.accuracy() <= 1);

@@ -21,12 +21,17 @@ public final class TinyModel {
 
     /** Writes a tiny model to {@code dir} and returns its URI; {@code bestEpoch} tells models apart in tests. */
     public static String save(Storage storage, String dir, int bestEpoch, int cardChannels) {
+        return save(storage, dir, bestEpoch, cardChannels, ConfigLoader.defaults().train());
+    }
+
+    /** @param training what the card says the model was trained with (e.g. a held-out site) */
+    public static String save(Storage storage, String dir, int bestEpoch, int cardChannels, BusiConfig.Train training) {
         BusiConfig defaults = ConfigLoader.defaults();
         BusiConfig.Model model = new BusiConfig.Model("resnet18", INPUT_SIZE, 1, 0.0625, CLASSES);
         var graph = ResNetBuilder.build(model, defaults.train());
         ModelCard card = new ModelCard(ModelCard.FORMAT_VERSION, "busi-resnet18", CLASSES, INPUT_SIZE, cardChannels,
                 new Normalization(0.3, 0.2), model.architecture(), model.widthMultiplier(), graph.numParams(), bestEpoch,
-                defaults.train(), defaults.augment(), new ModelCard.TrainingData("file:/none", Map.of(), Map.of(), "0:0"),
+                training, defaults.augment(), new ModelCard.TrainingData("file:/none", Map.of(), Map.of(), "0:0"),
                 Map.of(), "test", Instant.now().toString());
         ModelStore.save(storage, dir, new TrainedModel(graph, card));
         return Storage.normalize(dir);

@@ -112,6 +112,17 @@ class NotebooksTest {
         JsonNode metrics = Json.tree(Files.readString(Path.of(java.net.URI.create(PARAMS.get("run")))
                 .resolve("evaluation/metrics.json")));
         assertEquals(metrics.get("metrics").get("count").asLong(), confusion);
+        List<Row> perSite = training.get("Per-site metrics");
+        assertEquals(metrics.get("perSite").size(), perSite.size());
+        for (Row site : perSite) {
+            JsonNode expected = metrics.get("perSite").get(site.getString(0));
+            assertEquals(expected.get("metrics").get("count").asLong(), site.getInt(1), site.getString(0));
+            assertEquals(expected.get("metrics").get("accuracy").asDouble(), site.getDouble(2), 1e-4);
+            assertEquals(expected.get("metrics").get("macroF1").asDouble(), site.getDouble(3), 1e-4);
+        }
+        List<Row> headline = training.get("Headline metrics");
+        assertEquals(headline.size(), headline.stream().map(r -> r.getString(0)).distinct().count(),
+                "one row per metric: the overall ones, not each site's as well");
         assertEquals(1, training.get("Compare runs").size());
         Map<String, List<Row>> scoring = runNotebook("scoring-run.zpln");
         assertEquals(20, scoring.get("Distribution of predictions").stream().mapToLong(r -> r.getLong(1)).sum());
