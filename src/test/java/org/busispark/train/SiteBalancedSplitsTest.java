@@ -2,6 +2,8 @@ package org.busispark.train;
 
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.busispark.config.BusiConfig;
+import org.busispark.config.ConfigLoader;
 import org.busispark.testing.StopsSpark;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -10,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -23,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Site-balanced epochs: every site fills the same share of an epoch of unchanged size, by subsampling large
- * sites and repeating small ones.
+ * sites and repeating small ones; and the class weights that go with them.
  */
 @ExtendWith(StopsSpark.class)
 class SiteBalancedSplitsTest {
@@ -113,5 +116,26 @@ class SiteBalancedSplitsTest {
         assertEquals("abc#2", row.copy(1).imageId());
         assertEquals("abc#3", row.copy(2).imageId());
         assertEquals(1, row.copy(2).labelIndex());
+    }
+
+    @Test
+    void classWeightsAverageOneOverThePresentClassesAndLeaveAnAbsentOneAtOne() {
+        BusiConfig.Train cfg = ConfigLoader.defaults().train();
+        List<String> classes = List.of("benign", "malignant", "normal");
+        double[] w = TrainJob.classWeights(cfg, classes, Map.of("benign", 30.0, "malignant", 10.0));
+        assertArrayEquals(new double[] {40.0 / 60, 40.0 / 20, 1.0}, w, 1e-12);
+        assertEquals(1.0, (30 * w[0] + 10 * w[1]) / 40, 1e-12, "the mean weight of a training example");
+        assertArrayEquals(new double[] {60.0 / 30, 60.0 / 60, 60.0 / 90},
+                TrainJob.classWeights(cfg, classes, Map.of("benign", 10.0, "malignant", 20.0, "normal", 30.0)), 1e-12,
+                "with every class present: n / (3 n_c)");
+    }
+
+    @Test
+    void balancedClassCountsWeighEverySiteAlike() {
+        // 120 images, 60 draws per site: A's 20 images count three times, B's 100 three fifths.
+        Map<String, Double> counts = TrainJob.balancedClassCounts(Map.of(
+                "A", Map.of("benign", 10L, "malignant", 10L),
+                "B", Map.of("benign", 60L, "malignant", 20L, "normal", 20L)));
+        assertEquals(Map.of("benign", 66.0, "malignant", 42.0, "normal", 12.0), counts);
     }
 }
