@@ -5,13 +5,14 @@ import org.busispark.config.BusiConfig;
 
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * Provenance and contract of a trained model, stored beside model.zip: what it predicts, what input it
  * expects, and the data, configuration and code that made it.
  *
- * @param trainingData       the dataset URI, images per split and per class, and a fingerprint of the
- *                           training image ids
+ * @param trainingData       the dataset URI, images per split, training images per class, site, and site and
+ *                           class, and a fingerprint of the training image ids
  * @param validationMetrics  metrics of the kept epoch on the validation split
  */
 public record ModelCard(int formatVersion, String name, List<String> classes, int inputSize, int channels,
@@ -21,6 +22,16 @@ public record ModelCard(int formatVersion, String name, List<String> classes, in
                         String createdAt) {
     public static final int FORMAT_VERSION = 1;
 
+    /** Sites are named as ingested; "" stands for images whose source named no site. */
     public record TrainingData(String dataset, Map<String, Long> imagesPerSplit, Map<String, Long> trainImagesPerClass,
-                               String trainFingerprint) {}
+                               String trainFingerprint, Map<String, Long> trainImagesPerSite,
+                               Map<String, Map<String, Long>> trainImagesPerSiteAndClass) {
+        public TrainingData {
+            // Cards written before sites existed read back without their counts (null).
+            trainImagesPerSite = trainImagesPerSite == null ? null : Map.copyOf(trainImagesPerSite);
+            trainImagesPerSiteAndClass = trainImagesPerSiteAndClass == null ? null
+                    : trainImagesPerSiteAndClass.entrySet().stream()
+                            .collect(Collectors.toUnmodifiableMap(Map.Entry::getKey, e -> Map.copyOf(e.getValue())));
+        }
+    }
 }

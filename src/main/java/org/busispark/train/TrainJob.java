@@ -4,9 +4,11 @@ import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.apache.spark.storage.StorageLevel;
 import org.busispark.augment.Augmenter;
 import org.busispark.augment.LesionBox;
@@ -57,6 +59,9 @@ public final class TrainJob {
     /** Where the best epoch's model goes when the model kept is an average of the last epochs. */
     public static final String BEST_EPOCH_MODEL_DIR = "model-best-epoch";
 
+    /** A row's site, "" where its source named none (as {@link ImageSources#sites} lists it). */
+    private static final Column SITE = functions.coalesce(functions.col(ImageTable.SITE), functions.lit(""));
+
     private TrainJob() {}
 
     /** @param resume continue from the newest complete checkpoint under {@code outputUri}, if there is one */
@@ -84,16 +89,21 @@ public final class TrainJob {
         // 1 GB heap that trains the plain folder; docs/benchmarks.md, training memory).
         // Each row is indexed by its rank in (image id, source path) order, which the averaging rounds are cut from:
         // a seed trains the same way on the same images however many files the dataset was written in, and however
-        // Spark partitions them. Only the keys come to the driver.
-        List<String> trainKeys = trainRowsDf.select(ImageTable.IMAGE_ID, ImageTable.SOURCE_PATH).collectAsList().stream()
-                .map(r -> rankKey(r.getString(0), r.getString(1))).sorted().toList();
+        // Spark partitions them. Only the keys come to the driver. With site balancing the ranks are ordered by
+        // site first, so that each site's rows are one range of ranks (EpochSplits.siteBalanced).
+        boolean balanced = trainCfg.siteBalanced();
+        Column rankSite = balanced ? SITE : functions.lit("");
+        List<String> trainKeys = trainRowsDf.select(rankSite, functions.col(ImageTable.IMAGE_ID),
+                        functions.col(ImageTable.SOURCE_PATH)).collectAsList().stream()
+                .map(r -> rankKey(r.getString(0), r.getString(1), r.getString(2))).sorted().toList();
         Broadcast<Map<String, Long>> ranks = jsc.broadcast(ranks(trainKeys));
         JavaPairRDD<TrainingExamples.Row, Long> indexedTrainRows = trainRowsDf
-                .select(ImageTable.IMAGE_ID, ImageTable.LABEL_INDEX, ImageTable.IMAGE, ImageTable.MASK,
-                        ImageTable.SOURCE_PATH).javaRDD()
+                .select(functions.col(ImageTable.IMAGE_ID), functions.col(ImageTable.LABEL_INDEX),
+                        functions.col(ImageTable.IMAGE), functions.col(ImageTable.MASK),
+                        functions.col(ImageTable.SOURCE_PATH), rankSite).javaRDD()
                 .mapToPair(r -> new Tuple2<>(new TrainingExamples.Row(r.getString(0), r.getInt(1), (byte[]) r.get(2),
                         lesions && !r.isNullAt(3) ? LesionBox.of(ImageCodec.decodePng((byte[]) r.get(3))) : null),
-                        ranks.value().get(rankKey(r.getString(0), r.getString(4)))))
+                        ranks.value().get(rankKey(r.getString(5), r.getString(0), r.getString(4)))))
                 .persist(StorageLevel.DISK_ONLY());
         JavaRDD<TrainingExamples.Row> trainRows = indexedTrainRows.keys();
         // Validation images are cached as their PNG bytes, a third of their pixels' size, and decoded per epoch.
@@ -106,15 +116,25 @@ public final class TrainJob {
         JavaRDD<ImageInput> trainPlain = trainRows.map(TrainJob::plain);
         try {
             Map<String, Long> perSplit = countBy(ImageSources.forTraining(spark, data, null, heldOut), ImageTable.SPLIT);
-            Map<String, Long> perClass = countBy(trainRowsDf, ImageTable.LABEL);
+            Map<String, Map<String, Long>> perSiteClass = countBySiteAndLabel(trainRowsDf);
+            Map<String, Long> perSite = new TreeMap<>();
+            Map<String, Long> perClass = new TreeMap<>();
+            perSiteClass.forEach((site, counts) -> counts.forEach((label, n) -> {
+                perSite.merge(site, n, Long::sum);
+                perClass.merge(label, n, Long::sum);
+            }));
+            List<String> absent = modelCfg.classes().stream().filter(c -> !perClass.containsKey(c)).toList();
             long trainCount = perSplit.getOrDefault(Splits.TRAIN, 0L);
             long validationCount = perSplit.getOrDefault(Splits.VALIDATION, 0L);
             if (trainCount == 0) {
                 throw new IllegalArgumentException("The dataset at " + data + " has no training images"
                         + (heldOut == null ? "" : " outside the held-out site " + heldOut));
             }
-            progress.stage(String.format("%d training and %d validation images; classes %s%s", trainCount,
-                    validationCount, perClass, heldOut == null ? "" : "; site " + heldOut + " held out"));
+            progress.stage(String.format("%d training and %d validation images; classes %s%s%s", trainCount,
+                    validationCount, perClass, absent.isEmpty() ? "" : "; no training images of " + absent,
+                    heldOut == null ? "" : "; site " + heldOut + " held out"));
+            progress.stage("training images per site " + perSite + (balanced ? "; site-balanced: "
+                    + drawsPerSite(trainCount, perSite.size()) + " draws of each site per epoch" : ""));
 
             Preprocessor pre = new Preprocessor(modelCfg.inputSize(), modelCfg.channels());
             Normalization split = normalization(trainRows, pre);
@@ -122,10 +142,15 @@ public final class TrainJob {
             progress.stage(String.format("train split: pixel mean %.4f, std %.4f; inputs normalised by %s", split.mean(),
                     split.std(), norm.perImage() ? "each image's own mean and std" : "these"));
 
-            double[] weights = classWeights(trainCfg, modelCfg.classes(), perClass);
+            // With site balancing the loss sees each site's classes in that site's share of the epoch, not in its
+            // share of the images: the weights follow the expected class counts of the balanced draw.
+            double[] weights = classWeights(trainCfg, modelCfg.classes(),
+                    balanced ? balancedClassCounts(perSiteClass) : asDoubles(perClass));
             if (weights != null) {
                 progress.stage("class weights of the loss " + java.util.Arrays.stream(weights)
-                        .mapToObj(w -> String.format("%.3f", w)).toList() + " for " + modelCfg.classes());
+                        .mapToObj(w -> String.format("%.3f", w)).toList() + " for " + modelCfg.classes()
+                        + (balanced ? " (from the site-balanced draw)" : "")
+                        + (absent.isEmpty() ? "" : "; " + absent + " absent from training, weight unused"));
             }
             java.util.Optional<Checkpoints.Restored> restored = resume ? Checkpoints.latest(storage, outputUri)
                     : java.util.Optional.empty();
@@ -188,8 +213,11 @@ public final class TrainJob {
                 sparkGraph.getNetwork().setLearningRate(learningRate);
                 // One averaging round per fit: dl4j-spark's own cutting of a whole epoch reads every example once
                 // per round (EpochSplits).
-                EpochSplits splits = new EpochSplits(Math.toIntExact(trainCount), roundSize, trainCfg.seed(), epoch);
-                JavaRDD<TrainingExamples.Row> byRound = splits.byRound(indexedTrainRows);
+                EpochSplits splits = balanced
+                        ? EpochSplits.siteBalanced(perSite.values().stream().mapToInt(Math::toIntExact).toArray(),
+                                roundSize, trainCfg.seed(), epoch)
+                        : new EpochSplits(Math.toIntExact(trainCount), roundSize, trainCfg.seed(), epoch);
+                JavaRDD<TrainingExamples.Row> byRound = splits.byRound(indexedTrainRows, TrainingExamples.Row::copy);
                 for (int round = 0; round < splits.rounds(); round++) {
                     // Kept for the saved model and checkpoints (workers do not see it); dl4j-spark counts every fit
                     // as an epoch, so it is set again before each round.
@@ -250,7 +278,7 @@ public final class TrainJob {
             }
 
             ModelCard.TrainingData trainingData = new ModelCard.TrainingData(data, perSplit, perClass,
-                    fingerprint(trainKeys));
+                    fingerprint(trainKeys), perSite, perSiteClass);
             TrainedModel bestModel = new TrainedModel(TrainedModel.fromZip(bestZip, true),
                     card(config, norm, graph.numParams(), bestEpoch, trainingData, bestMetrics));
             String modelDir = Storage.child(outputUri, ModelStore.MODEL_DIR);
@@ -305,18 +333,52 @@ public final class TrainJob {
         return jsc.isLocal() ? Runtime.getRuntime().availableProcessors() : jsc.getConf().getInt("spark.task.cpus", 1);
     }
 
-    /** "balanced": n / (k · n_c) per class from the train split, so every class weighs as much in the loss. */
-    static double[] classWeights(BusiConfig.Train cfg, List<String> classes, Map<String, Long> trainPerClass) {
+    /**
+     * "balanced": n / (k · n_c) per class, so every class weighs as much in the loss, and the weights average 1
+     * over the training examples. k counts the classes present: a class with no training images (a site without
+     * normal images) never occurs in the labels, so its weight (1) never enters the loss.
+     *
+     * @param trainPerClass the training images per class, or their expected count per epoch
+     */
+    static double[] classWeights(BusiConfig.Train cfg, List<String> classes, Map<String, Double> trainPerClass) {
         if (!cfg.classWeights().equals("balanced")) {
             return null;
         }
-        long total = trainPerClass.values().stream().mapToLong(Long::longValue).sum();
+        double total = trainPerClass.values().stream().mapToDouble(Double::doubleValue).sum();
+        long present = classes.stream().filter(c -> trainPerClass.getOrDefault(c, 0.0) > 0).count();
         double[] w = new double[classes.size()];
         for (int c = 0; c < w.length; c++) {
-            long n = trainPerClass.getOrDefault(classes.get(c), 0L);
-            w[c] = n == 0 ? 1.0 : (double) total / (classes.size() * n);
+            double n = trainPerClass.getOrDefault(classes.get(c), 0.0);
+            w[c] = n == 0 ? 1.0 : total / (present * n);
         }
         return w;
+    }
+
+    /**
+     * The expected images per class in a site-balanced epoch: every site fills an equal share of the epoch, in
+     * its own class proportions.
+     */
+    static Map<String, Double> balancedClassCounts(Map<String, Map<String, Long>> perSiteClass) {
+        long total = perSiteClass.values().stream().flatMap(m -> m.values().stream()).mapToLong(Long::longValue).sum();
+        double share = (double) total / perSiteClass.size();
+        Map<String, Double> out = new TreeMap<>();
+        perSiteClass.values().forEach(counts -> {
+            long site = counts.values().stream().mapToLong(Long::longValue).sum();
+            counts.forEach((label, n) -> out.merge(label, share * n / site, Double::sum));
+        });
+        return out;
+    }
+
+    private static Map<String, Double> asDoubles(Map<String, Long> counts) {
+        Map<String, Double> out = new TreeMap<>();
+        counts.forEach((k, v) -> out.put(k, v.doubleValue()));
+        return out;
+    }
+
+    /** Each site's draws per site-balanced epoch: the same, but for one more to some when they do not divide. */
+    private static String drawsPerSite(long rows, int sites) {
+        long share = rows / sites;
+        return rows % sites == 0 ? String.valueOf(share) : share + "-" + (share + 1);
     }
 
     private static Metrics evaluate(JavaRDD<ImageInput> inputs, Predictor.SharedModel model, Preprocessor pre,
@@ -346,9 +408,9 @@ public final class TrainJob {
         return rank;
     }
 
-    /** A row's sort key: its image id (a hex content hash) first. */
-    private static String rankKey(String imageId, String sourcePath) {
-        return imageId + '\u0000' + sourcePath;
+    /** A row's sort key: its site when balancing ("" otherwise), then its image id (a hex content hash). */
+    private static String rankKey(String site, String imageId, String sourcePath) {
+        return site + '\u0000' + imageId + '\u0000' + sourcePath;
     }
 
     /**
@@ -356,8 +418,20 @@ public final class TrainJob {
      * and the sum of their 64-bit prefixes.
      */
     private static String fingerprint(List<String> trainKeys) {
-        long sum = trainKeys.stream().mapToLong(k -> Long.parseUnsignedLong(k.substring(0, 16), 16)).sum();
+        long sum = trainKeys.stream().mapToLong(k -> {
+            int id = k.indexOf('\u0000') + 1;
+            return Long.parseUnsignedLong(k.substring(id, id + 16), 16);
+        }).sum();
         return trainKeys.size() + ":" + Long.toHexString(sum);
+    }
+
+    /** Training images per site (unnamed: "") and class, both sorted. */
+    private static Map<String, Map<String, Long>> countBySiteAndLabel(Dataset<Row> rows) {
+        Map<String, Map<String, Long>> out = new TreeMap<>();
+        for (Row r : rows.groupBy(SITE, functions.col(ImageTable.LABEL)).count().collectAsList()) {
+            out.computeIfAbsent(r.getString(0), s -> new TreeMap<>()).put(r.getString(1), r.getLong(2));
+        }
+        return out;
     }
 
     private static Map<String, Long> countBy(Dataset<Row> rows, String column) {

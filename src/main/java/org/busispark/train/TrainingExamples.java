@@ -16,8 +16,19 @@ import java.util.Iterator;
  * stack them into minibatches of {@code batch-size-per-worker}.
  */
 final class TrainingExamples implements Serializable {
-    /** A training row as it is cached between epochs: its id, class, normalised PNG and lesion box (or null). */
-    record Row(String imageId, int labelIndex, byte[] png, LesionBox lesion) implements Serializable {}
+    /**
+     * A training row as it is cached between epochs: its id, class, normalised PNG and lesion box (or null). The
+     * id keys the row's augmentation.
+     */
+    record Row(String imageId, int labelIndex, byte[] png, LesionBox lesion) implements Serializable {
+        /**
+         * Copy {@code n} (from 0) of this row in an epoch that draws it more than once: the first is the row itself,
+         * so it augments as it would alone; later ones are keyed by "id#2", "id#3", ... and augment differently.
+         */
+        Row copy(int n) {
+            return n == 0 ? this : new Row(imageId + "#" + (n + 1), labelIndex, png, lesion);
+        }
+    }
 
     private final Augmenter augmenter;
     private final Preprocessor preprocessor;

@@ -36,7 +36,7 @@ class ModelLoadingTest {
         var graph = ResNetBuilder.build(m, defaults.train());
         ModelCard card = new ModelCard(ModelCard.FORMAT_VERSION, "tiny", CLASSES, 32, 1, new Normalization(0.3, 0.2),
                 "resnet18", 0.0625, graph.numParams(), 1, defaults.train(), defaults.augment(),
-                new ModelCard.TrainingData("file:/nowhere", Map.of(), Map.of(), "0:0"), Map.of(), "test", "now");
+                new ModelCard.TrainingData("file:/nowhere", Map.of(), Map.of(), "0:0", Map.of(), Map.of()), Map.of(), "test", "now");
         model = new TrainedModel(graph, card);
         dir = Storage.child(tmp.toUri().toString(), "out/model");
         ModelStore.save(storage, dir, model);

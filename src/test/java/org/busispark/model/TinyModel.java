@@ -31,7 +31,8 @@ public final class TinyModel {
         var graph = ResNetBuilder.build(model, defaults.train());
         ModelCard card = new ModelCard(ModelCard.FORMAT_VERSION, "busi-resnet18", CLASSES, INPUT_SIZE, cardChannels,
                 new Normalization(0.3, 0.2), model.architecture(), model.widthMultiplier(), graph.numParams(), bestEpoch,
-                training, defaults.augment(), new ModelCard.TrainingData("file:/none", Map.of(), Map.of(), "0:0"),
+                training, defaults.augment(), new ModelCard.TrainingData("file:/none", Map.of(), Map.of(), "0:0",
+                        Map.of(), Map.of()),
                 Map.of(), "test", Instant.now().toString());
         ModelStore.save(storage, dir, new TrainedModel(graph, card));
         return Storage.normalize(dir);
