@@ -148,4 +148,39 @@ class DatasetPlannerTest {
         assertEquals(plan.bySourcePath().get("/m/p0-a.png"), plan.bySourcePath().get("/m/copy.png"));
         assertTrue(plan.duplicateGroups().stream().anyMatch(g -> g.size() == 3));
     }
+
+    @Test
+    void eachSiteIsStratifiedByItsOwnClassesAndPatientIdsAreASitesOwn() {
+        // Site "big" is mostly benign; site "small" mostly malignant: stratifying by label alone would let one
+        // site's images fill a label's test share.
+        List<DatasetPlanner.NewImage> imgs = new ArrayList<>();
+        int[][] mix = {{300, 60}, {40, 200}}; // per site: benign, malignant
+        String[] sites = {"big", "small"};
+        for (int s = 0; s < 2; s++) {
+            for (int c = 0; c < 2; c++) {
+                String label = c == 0 ? "benign" : "malignant";
+                for (int i = 0; i < mix[s][c]; i++) {
+                    String id = sites[s] + label + i;
+                    // Patient ids repeat across sites (1, 2, ... in each archive) and must not join them.
+                    imgs.add(new DatasetPlanner.NewImage("/" + id + ".png", id, label, sites[s], label + i));
+                }
+            }
+        }
+        var plan = DatasetPlanner.plan(imgs, List.of(), List.of(), cfg(DatasetPlanner.KEEP_IN_TRAIN));
+        Map<String, Integer> test = new HashMap<>();
+        for (DatasetPlanner.NewImage n : imgs) {
+            DatasetPlanner.Assignment a = plan.bySourcePath().get(n.sourcePath());
+            if (a.split().equals(Splits.TEST)) {
+                test.merge(n.site() + "/" + n.label(), 1, Integer::sum);
+            }
+        }
+        for (int s = 0; s < 2; s++) {
+            for (int c = 0; c < 2; c++) {
+                String key = sites[s] + "/" + (c == 0 ? "benign" : "malignant");
+                double share = test.getOrDefault(key, 0) / (double) mix[s][c];
+                assertEquals(0.15, share, 1.5 / mix[s][c] + 1e-9, key + " test share " + share);
+            }
+        }
+        assertEquals(List.of(), plan.duplicateGroups(), "patient benign0 of one site is not patient benign0 of the other");
+    }
 }
