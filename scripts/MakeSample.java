@@ -2,7 +2,6 @@ import javax.imageio.ImageIO;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
-import java.io.File;
 import java.nio.file.*;
 import java.util.*;
 import java.util.regex.*;

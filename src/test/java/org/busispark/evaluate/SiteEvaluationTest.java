@@ -3,7 +3,6 @@ package org.busispark.evaluate;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
 import org.busispark.cli.BusiCliTest;
 import org.busispark.config.BusiConfig;
