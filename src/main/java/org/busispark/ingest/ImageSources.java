@@ -53,15 +53,17 @@ public final class ImageSources {
      */
     public static Dataset<Row> forTraining(SparkSession spark, String uri, String split, String heldOutSite) {
         Dataset<Row> rows = ingested(spark, uri, split);
-        if (heldOutSite != null && split == null) {
-            List<String> sites = sites(rows);
-            if (!sites.contains(heldOutSite)) {
-                throw new IllegalArgumentException("Held-out site '" + heldOutSite + "' is not in the dataset at " + uri
-                        + "; its sites are " + sites);
-            }
-        }
         return heldOutSite == null ? rows
                 : rows.where(functions.not(functions.col(ImageTable.SITE).eqNullSafe(heldOutSite)));
+    }
+
+    /** Fails with the dataset's sites when {@code site} is not one of them (a typo would hold nothing out). */
+    public static void requireSite(SparkSession spark, String uri, String site) {
+        List<String> sites = sites(ingested(spark, uri, null));
+        if (!sites.contains(site)) {
+            throw new IllegalArgumentException("Site '" + site + "' is not in the dataset at " + uri + "; its sites are "
+                    + sites);
+        }
     }
 
     /** The site names in {@code rows}, sorted (a handful per dataset). */

@@ -79,7 +79,9 @@ public final class TrainJob {
 
         // Leave-one-site-out: the held-out site takes no part in training or in choosing the epoch.
         String heldOut = trainCfg.heldOutSite();
-        ImageSources.forTraining(spark, data, null, heldOut); // fails early when the site is not in the dataset
+        if (heldOut != null) {
+            ImageSources.requireSite(spark, data, heldOut);
+        }
         Dataset<Row> trainRowsDf = ImageSources.forTraining(spark, data, Splits.TRAIN, heldOut);
         // Masks are decoded once, to their lesion's box, and only when the augmentation uses them.
         boolean lesions = config.augment().lesionCrop() > 0;

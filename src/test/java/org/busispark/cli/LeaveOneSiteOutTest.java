@@ -45,6 +45,13 @@ class LeaveOneSiteOutTest {
         assertEquals(List.of("BUS-BRA"), List.copyOf(iterable(metrics.get("perSite").fieldNames())));
         JsonNode macroF1 = metrics.path("metrics").path("macroF1");
         assertTrue(macroF1.isNumber() && !Double.isNaN(macroF1.asDouble()), "macro-F1 over the classes BUS-BRA has");
+
+        BusiCliTest.Result typo = BusiCliTest.run("train", "--conf", "conf/multi-site.conf", "--data",
+                out.resolve("dataset").toString(), "--output", out.resolve("typo").toString(),
+                "-Dbusi.train.holdout-site=BUS-BR");
+        assertEquals(2, typo.code(), typo.err());
+        assertTrue(typo.err().contains("Site 'BUS-BR' is not in the dataset") && typo.err().contains("[BUS-BRA, BUSI]"),
+                typo.err());
     }
 
     private static <T> List<T> iterable(java.util.Iterator<T> it) {
