@@ -160,14 +160,13 @@ public final class EvaluateJob {
     /** An explicit split or site wins; otherwise a leave-one-site-out model is tested on its held-out site. */
     private static Selection select(SparkSession spark, String data, String split, String site, ModelCard card) {
         Dataset<Row> all = ImageSources.ingested(spark, data, null);
-        String heldOut = split == null && site == null ? heldOutSite(card) : null;
-        List<String> sites = site != null || heldOut != null ? ImageSources.sites(all) : List.of();
-        if (site != null && !sites.contains(site)) {
-            throw new IllegalArgumentException("Site '" + site + "' is not in the dataset at " + data
-                    + "; its sites are " + sites);
+        if (site != null) {
+            ImageSources.requireSite(spark, data, site);
         }
+        String heldOut = split == null && site == null ? heldOutSite(card) : null;
         // A held-out site the dataset lacks (another archive) leaves the usual test split.
-        String chosenSite = site != null ? site : heldOut != null && sites.contains(heldOut) ? heldOut : null;
+        String chosenSite = site != null ? site
+                : heldOut != null && ImageSources.sites(all).contains(heldOut) ? heldOut : null;
         String chosenSplit = split != null ? split : chosenSite != null ? null : Splits.TEST;
         Dataset<Row> rows = all;
         if (chosenSplit != null) {

@@ -100,8 +100,7 @@ public final class IngestJob {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         if (ManifestSource.isManifest(input)) {
             // A CSV is read with the mapping of the configured source of the same site, if there is one.
-            BusiConfig.Manifest mapping = config.ingest().sources().stream().filter(s -> s.site().equals(site))
-                    .map(BusiConfig.Source::manifest).filter(java.util.Objects::nonNull).findFirst().orElse(null);
+            BusiConfig.Manifest mapping = IngestSources.mapping(site, config.ingest().sources());
             return resolveGroups(jsc, ManifestSource.refs(spark, input, mapping, site, config.model().classes())
                             .filter(ref -> keep.keep(ref._2().path())), config, requireLabel, false);
         }

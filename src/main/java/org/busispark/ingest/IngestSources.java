@@ -35,22 +35,23 @@ public final class IngestSources {
             }
             return configured;
         }
-        Map<String, BusiConfig.Source> bySite = configured.stream()
-                .collect(Collectors.toMap(BusiConfig.Source::site, s -> s));
         Map<String, BusiConfig.Source> out = new LinkedHashMap<>();
         for (String input : inputs) {
             Matcher m = NAMED.matcher(input);
             BusiConfig.Source s = m.matches() ? named(m.group(2), m.group(1)) : named(input, null);
-            BusiConfig.Source known = bySite.get(s.site());
-            if (known != null) {
-                s = new BusiConfig.Source(s.site(), s.uri(), known.manifest());
-            }
+            s = new BusiConfig.Source(s.site(), s.uri(), mapping(s.site(), configured));
             if (out.put(s.site(), s) != null) {
                 throw new IllegalArgumentException("Two inputs are named site '" + s.site() + "': name them apart "
                         + "with --input NAME=URI");
             }
         }
         return new ArrayList<>(out.values());
+    }
+
+    /** The manifest mapping of the configured source named {@code site}, or null (none, or no such source). */
+    public static BusiConfig.Manifest mapping(String site, List<BusiConfig.Source> configured) {
+        return configured.stream().filter(s -> s.site().equals(site)).map(BusiConfig.Source::manifest)
+                .filter(java.util.Objects::nonNull).findFirst().orElse(null);
     }
 
     /** A source without a mapping; {@code site} null names it after the input's folder (a manifest's folder). */
