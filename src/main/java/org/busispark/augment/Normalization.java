@@ -8,6 +8,12 @@ import java.io.Serializable;
  * Model cards written before {@code perImage} existed read as false, which is what those models were trained with.
  */
 public record Normalization(double mean, double std, boolean perImage) implements Serializable {
+    /**
+     * ImageNet's, as torchvision's pretrained weights expect: the mean of its three channels' means (0.485, 0.456,
+     * 0.406) and standard deviations (0.229, 0.224, 0.225), for the gray image those channels all show here.
+     */
+    public static final Normalization IMAGENET = new Normalization(0.449, 0.226);
+
     /** Below this an image is flat; its own standard deviation would only amplify noise. */
     private static final float MIN_IMAGE_STD = 1e-3f;
 

@@ -54,17 +54,37 @@ public record BusiConfig(Spark spark, Ingest ingest, Augment augment, Model mode
                           String inputNormalization)
             implements java.io.Serializable {
         public static final String PER_IMAGE = "per-image";
+        public static final String IMAGENET = "imagenet";
 
         /** Whether each image is normalised by its own mean and standard deviation. */
         public boolean perImageNormalization() {
             return PER_IMAGE.equals(inputNormalization);
         }
+
+        /** Whether inputs are normalised by ImageNet's statistics, as torchvision's pretrained weights expect. */
+        public boolean imageNetNormalization() {
+            return IMAGENET.equals(inputNormalization);
+        }
     }
 
+    /**
+     * @param pretrained URI of the weights training starts from (a torchvision checkpoint or a busi model), or ""
+     *                   for random initialisation
+     */
     public record Model(String architecture, int inputSize, int channels, double widthMultiplier,
-                        List<String> classes) implements java.io.Serializable {
+                        List<String> classes, String pretrained) implements java.io.Serializable {
         public Model {
             classes = List.copyOf(classes);
+        }
+
+        /** A model trained from random weights. */
+        public Model(String architecture, int inputSize, int channels, double widthMultiplier, List<String> classes) {
+            this(architecture, inputSize, channels, widthMultiplier, classes, "");
+        }
+
+        /** The URI of the starting weights, or null for random initialisation. */
+        public String pretrainedUri() {
+            return pretrained.isEmpty() ? null : pretrained;
         }
 
         public int numClasses() {
@@ -76,7 +96,8 @@ public record BusiConfig(Spark spark, Ingest ingest, Augment augment, Model mode
                         int stepEpochs, double stepGamma, double weightDecay, String classWeights,
                         int earlyStoppingPatience, int averageLastEpochs, int trainAccuracyEvery, int checkpointEvery, int batchSizePerWorker, int averagingFrequency, int workers,
                         String storageLevel, long seed, String convolutions, String siteBalance,
-                        String holdoutSite) implements java.io.Serializable {
+                        String holdoutSite, int freezeEpochs, double backboneLearningRateFactor)
+            implements java.io.Serializable {
         public static final String SITE_BALANCE_EQUAL = "equal";
 
         /** Whether every site contributes the same share of each epoch. */
@@ -87,6 +108,11 @@ public record BusiConfig(Spark spark, Ingest ingest, Augment augment, Model mode
         /** The site left out of training and validation (leave-one-site-out), or null. */
         public String heldOutSite() {
             return holdoutSite.isEmpty() ? null : holdoutSite;
+        }
+
+        /** Whether the backbone learns on its own schedule (frozen first, or at a lower rate than the head). */
+        public boolean backboneScheduled() {
+            return freezeEpochs > 0 || backboneLearningRateFactor != 1;
         }
 
         /** Training convolutions on this project's oneDNN primitives (org.busispark.model.onednn), not ND4J's. */

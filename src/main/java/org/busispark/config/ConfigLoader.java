@@ -30,7 +30,8 @@ public final class ConfigLoader {
     private static final Set<String> SCHEDULES = Set.of("cosine", "step", "constant");
     private static final Set<String> CLASS_WEIGHTS = Set.of("balanced", "none");
     private static final Set<String> CONVOLUTIONS = Set.of("onednn", "nd4j");
-    private static final Set<String> INPUT_NORMALIZATIONS = Set.of("dataset", BusiConfig.Augment.PER_IMAGE);
+    private static final Set<String> INPUT_NORMALIZATIONS = Set.of("dataset", BusiConfig.Augment.PER_IMAGE,
+            BusiConfig.Augment.IMAGENET);
     private static final Set<String> SITE_BALANCE = Set.of("none", BusiConfig.Train.SITE_BALANCE_EQUAL);
     /** Site names become values of the dataset's site column and folder names of per-site reports. */
     private static final Pattern SITE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
@@ -141,7 +142,8 @@ public final class ConfigLoader {
 
         BusiConfig.Model model = new BusiConfig.Model(r.oneOf("busi.model.architecture", ARCHITECTURES),
                 r.rangeInt("busi.model.input-size", 16, 1024), r.rangeInt("busi.model.channels", 1, 3),
-                r.range("busi.model.width-multiplier", 0.0625, 4), r.stringList("busi.model.classes"));
+                r.range("busi.model.width-multiplier", 0.0625, 4), r.stringList("busi.model.classes"),
+                r.optionalString("busi.model.pretrained").strip());
         if (model.numClasses() < 2 || Set.copyOf(model.classes()).size() != model.numClasses()) {
             throw new BusiConfigException("Setting busi.model.classes must list at least two distinct class names, got "
                     + model.classes());
@@ -160,7 +162,9 @@ public final class ConfigLoader {
                 r.positiveInt("busi.train.averaging-frequency"), r.rangeInt("busi.train.workers", 0, 100_000),
                 r.storageLevel("busi.train.storage-level"), r.longValue("busi.train.seed"),
                 r.oneOf("busi.train.convolutions", CONVOLUTIONS), r.oneOf("busi.train.site-balance", SITE_BALANCE),
-                r.optionalString("busi.train.holdout-site").strip());
+                r.optionalString("busi.train.holdout-site").strip(),
+                r.rangeInt("busi.train.freeze-epochs", 0, 10_000),
+                r.range("busi.train.backbone-learning-rate-factor", 0, 1));
         if (!train.holdoutSite().isEmpty()) {
             checkSiteName("busi.train.holdout-site", train.holdoutSite());
         }
@@ -171,6 +175,18 @@ public final class ConfigLoader {
         if (train.averageLastEpochs() > 0 && train.earlyStoppingPatience() > 0) {
             throw new BusiConfigException("Settings busi.train.average-last-epochs and busi.train.early-stopping-patience "
                     + "exclude each other: an averaged model needs the schedule's last epochs; set one of them to 0");
+        }
+        if (train.freezeEpochs() >= train.epochs()) {
+            throw new BusiConfigException("Setting busi.train.freeze-epochs must be less than busi.train.epochs ("
+                    + train.epochs() + "), got " + train.freezeEpochs() + ": the backbone would never train");
+        }
+        if (train.backboneLearningRateFactor() == 0) {
+            throw new BusiConfigException("Setting busi.train.backbone-learning-rate-factor must be greater than 0; "
+                    + "busi.train.freeze-epochs keeps the backbone fixed");
+        }
+        if (model.pretrainedUri() == null && (train.freezeEpochs() > 0 || train.backboneLearningRateFactor() != 1)) {
+            throw new BusiConfigException("Settings busi.train.freeze-epochs and busi.train.backbone-learning-rate-factor"
+                    + " fine-tune pretrained weights; set busi.model.pretrained, or leave them at 0 and 1");
         }
         BusiConfig.Score score = new BusiConfig.Score(r.oneOf("busi.score.tta", TTA),
                 r.rangeInt("busi.score.gradcam-top", 0, 10_000));

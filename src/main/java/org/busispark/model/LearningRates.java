@@ -1,6 +1,10 @@
 package org.busispark.model;
 
 import org.busispark.config.BusiConfig;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.nd4j.linalg.schedule.FixedSchedule;
 import org.nd4j.linalg.schedule.ISchedule;
 import org.nd4j.linalg.schedule.MapSchedule;
 import org.nd4j.linalg.schedule.ScheduleType;
@@ -40,10 +44,55 @@ public final class LearningRates {
         };
     }
 
+    /**
+     * The backbone's rate when it has its own schedule: 0 while it is frozen (AdaBelief's and Adam's steps and the
+     * rate-scaled weight decay are then all 0, so its weights stay exactly as loaded), then the schedule's times
+     * backbone-learning-rate-factor.
+     *
+     * @param epoch 0-based
+     */
+    public static double backboneAt(BusiConfig.Train cfg, int epoch) {
+        return epoch < cfg.freezeEpochs() ? 0 : at(cfg, epoch) * cfg.backboneLearningRateFactor();
+    }
+
+    /**
+     * Sets the epoch's rates as fixed values on every layer's updater, which dl4j-spark's workers read from the
+     * configuration it sends with each fit. With a backbone schedule the head's rate is held as a
+     * {@link FixedSchedule} and the backbone's as a plain rate, so the two never compare equal: DL4J groups layers
+     * of equal updater settings into blocks that lay out the updater state, and a regrouping between the driver's
+     * network and the workers' copies would misplace that state (its own per-layer setter fails on a regrouping).
+     *
+     * @param epoch 0-based
+     */
+    public static void set(ComputationGraph graph, BusiConfig.Train cfg, int epoch) {
+        if (!cfg.backboneScheduled()) {
+            graph.setLearningRate(at(cfg, epoch));
+            return;
+        }
+        for (Layer layer : graph.getLayers()) {
+            if (layer.conf().getLayer() instanceof BaseLayer conf) {
+                if (conf.getLayerName().equals(ResNetBuilder.OUTPUT)) {
+                    conf.getIUpdater().setLrAndSchedule(Double.NaN, new FixedSchedule(at(cfg, epoch)));
+                } else {
+                    conf.getIUpdater().setLrAndSchedule(backboneAt(cfg, epoch), null);
+                }
+            }
+        }
+    }
+
+    /** {@link #backboneAt} by epoch, as the network's record of it (the schedule itself without a backbone's). */
+    static ISchedule backboneSchedule(BusiConfig.Train cfg) {
+        return cfg.backboneScheduled() ? byEpoch(cfg, e -> backboneAt(cfg, e)) : schedule(cfg);
+    }
+
     public static ISchedule schedule(BusiConfig.Train cfg) {
+        return byEpoch(cfg, e -> at(cfg, e));
+    }
+
+    private static ISchedule byEpoch(BusiConfig.Train cfg, java.util.function.IntToDoubleFunction rate) {
         Map<Integer, Double> values = new HashMap<>();
         for (int e = 0; e < cfg.epochs(); e++) {
-            values.put(e, at(cfg, e));
+            values.put(e, rate.applyAsDouble(e));
         }
         return new MapSchedule(ScheduleType.EPOCH, values);
     }

@@ -100,6 +100,15 @@ public final class ModelStore {
         }
     }
 
+    /** SHA-256 of a file's bytes, as lowercase hex. */
+    static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** A checked model: where it came from, its zip bytes (for broadcasting) and the restored model. */
     public record LoadedModel(String dir, byte[] zip, TrainedModel model) {
         /** A model store's name for one of its versions; otherwise the card's name, or else the folder's. */
@@ -120,12 +129,7 @@ public final class ModelStore {
             if (ModelRegistry.isVersion(dir)) {
                 return lastSegment(dir);
             }
-            try {
-                byte[] sha = MessageDigest.getInstance("SHA-256").digest(zip);
-                return "sha256-" + HexFormat.of().formatHex(sha, 0, 6);
-            } catch (NoSuchAlgorithmException e) {
-                throw new IllegalStateException(e);
-            }
+            return "sha256-" + sha256(zip).substring(0, 12);
         }
 
         private static String lastSegment(String uri) {

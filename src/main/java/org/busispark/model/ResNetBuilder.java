@@ -20,6 +20,7 @@ import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.learning.config.AdaBelief;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.schedule.ISchedule;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -29,10 +30,19 @@ import org.nd4j.linalg.factory.Nd4j;
  * ResNet-18/34 (basic blocks) and ResNet-50 (bottleneck blocks) as a DL4J {@link ComputationGraph}, after
  * He et al. 2016: 7×7/2 stem and 3×3/2 max-pool, four stages, then a true global average pool and a softmax
  * classifier. Input size, channels and a width multiplier come from configuration.
+ *
+ * <p>Conventions are torchvision's, so that its weights load unchanged ({@link PretrainedWeights}): explicit
+ * symmetric padding of k/2 (DL4J's "Same" mode pads stride-2 layers at the bottom and right only, which shifts every
+ * later feature by a pixel), the stride of a bottleneck on its 3×3 convolution, and batch norms that keep the
+ * running variance itself with eps 1e-5 and PyTorch's momentum 0.1 (DL4J's decay 0.9).
  */
 public final class ResNetBuilder {
     public static final String INPUT = "input";
     public static final String OUTPUT = "output";
+    /** The stem's layers: its convolution, batch norm and ReLU are STEM + "_conv", "_bn" and "_relu". */
+    public static final String STEM = "stem";
+    static final double BN_EPS = 1e-5;
+    static final double BN_DECAY = 0.9;
 
     private static final int[] BASE_WIDTHS = {64, 128, 256, 512};
 
@@ -69,20 +79,21 @@ public final class ResNetBuilder {
         int[] blocks = blocksPerStage(model.architecture());
         ComputationGraphConfiguration.GraphBuilder g = new NeuralNetConfiguration.Builder()
                 .seed(train.seed())
-                .updater(updater(train))
+                .updater(updater(train, LearningRates.backboneSchedule(train)))
                 .weightDecay(train.weightDecay())
                 .weightInit(WeightInit.RELU)
-                .convolutionMode(ConvolutionMode.Same)
+                .convolutionMode(ConvolutionMode.Truncate)
                 .cacheMode(CacheMode.DEVICE)
                 .graphBuilder()
                 .addInputs(INPUT)
                 .setInputTypes(InputType.convolutional(model.inputSize(), model.inputSize(), model.channels()));
 
         int stem = width(64, model.widthMultiplier());
-        String x = convBn(g, "stem", INPUT, 7, 2, stem, true);
-        g.addLayer("stem_pool", new SubsamplingLayer.Builder(PoolingType.MAX)
-                .kernelSize(3, 3).stride(2, 2).build(), x);
-        x = "stem_pool";
+        String x = convBn(g, STEM, INPUT, 7, 2, stem, true);
+        // Zero padding equals torchvision's -inf here: the pool reads ReLU outputs, which are never negative.
+        g.addLayer(STEM + "_pool", new SubsamplingLayer.Builder(PoolingType.MAX)
+                .kernelSize(3, 3).stride(2, 2).padding(1, 1).build(), x);
+        x = STEM + "_pool";
         int channels = stem;
         for (int s = 0; s < 4; s++) {
             int w = width(BASE_WIDTHS[s], model.widthMultiplier());
@@ -98,7 +109,7 @@ public final class ResNetBuilder {
         g.addLayer("avg_pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), x);
         ILossFunction loss = classWeights == null ? new LossMCXENT()
                 : new LossMCXENT(Nd4j.create(classWeights).castTo(DataType.FLOAT));
-        g.addLayer(OUTPUT, new OutputLayer.Builder(loss)
+        g.addLayer(OUTPUT, new OutputLayer.Builder(loss).updater(updater(train, LearningRates.schedule(train)))
                 .nOut(model.numClasses()).activation(Activation.SOFTMAX).weightInit(WeightInit.XAVIER).build(),
                 "avg_pool");
         g.setOutputs(OUTPUT);
@@ -136,8 +147,9 @@ public final class ResNetBuilder {
     private static String convBn(ComputationGraphConfiguration.GraphBuilder g, String name, String in,
                                  int kernel, int stride, int nOut, boolean relu) {
         g.addLayer(name + "_conv", new ConvolutionLayer.Builder(kernel, kernel).stride(stride, stride)
-                .nOut(nOut).hasBias(false).activation(Activation.IDENTITY).build(), in);
-        g.addLayer(name + "_bn", new BatchNormalization.Builder().build(), name + "_conv");
+                .padding(kernel / 2, kernel / 2).nOut(nOut).hasBias(false).activation(Activation.IDENTITY).build(), in);
+        g.addLayer(name + "_bn", new BatchNormalization.Builder().useLogStd(false).eps(BN_EPS).decay(BN_DECAY).build(),
+                name + "_conv");
         if (!relu) {
             return name + "_bn";
         }
@@ -149,10 +161,10 @@ public final class ResNetBuilder {
         return Math.max(4, (int) Math.round(base * multiplier));
     }
 
-    static IUpdater updater(BusiConfig.Train train) {
+    static IUpdater updater(BusiConfig.Train train, ISchedule schedule) {
         return switch (train.optimizer()) {
-            case "adabelief" -> new AdaBelief.Builder().learningRateSchedule(LearningRates.schedule(train)).build();
-            case "adam" -> new Adam(LearningRates.schedule(train));
+            case "adabelief" -> new AdaBelief.Builder().learningRateSchedule(schedule).build();
+            case "adam" -> new Adam(schedule);
             default -> throw new IllegalArgumentException("Unknown optimizer " + train.optimizer());
         };
     }

@@ -1,5 +1,6 @@
 package org.busispark.train;
 
+import org.busispark.model.ModelCard;
 import org.busispark.storage.Json;
 import org.busispark.storage.Storage;
 
@@ -33,9 +34,11 @@ public final class Checkpoints {
      * @param bestMetrics    validation metrics of the best epoch (as in the model card)
      * @param averagedEpochs how many epochs' weights {@code average.zip} averages (0: there is none; checkpoints
      *                       written before averaging existed read as 0)
+     * @param initialWeights where the run's starting weights came from, for the card of a resumed run (null: random)
      */
     public record State(int epoch, int bestEpoch, double bestScore, Map<String, Object> bestMetrics, long modelBytes,
-                        long bestBytes, long seed, int averagedEpochs, long averageBytes) {}
+                        long bestBytes, long seed, int averagedEpochs, long averageBytes,
+                        ModelCard.InitialWeights initialWeights) {}
 
     /** A checkpoint read back: its state and the networks' zips ({@code average} null when there is none). */
     public record Restored(State state, byte[] model, byte[] best, byte[] average) {}

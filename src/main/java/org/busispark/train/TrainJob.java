@@ -24,6 +24,7 @@ import org.busispark.ingest.Splits;
 import org.busispark.model.ImageInput;
 import org.busispark.model.LearningRates;
 import org.busispark.model.ModelCard;
+import org.busispark.model.PretrainedWeights;
 import org.busispark.model.ModelStore;
 import org.busispark.model.Origin;
 import org.busispark.model.Predictor;
@@ -139,9 +140,11 @@ public final class TrainJob {
 
             Preprocessor pre = new Preprocessor(modelCfg.inputSize(), modelCfg.channels());
             Normalization split = normalization(trainRows, pre);
-            Normalization norm = config.augment().perImageNormalization() ? split.perImageInstead() : split;
+            Normalization norm = config.augment().perImageNormalization() ? split.perImageInstead()
+                    : config.augment().imageNetNormalization() ? Normalization.IMAGENET : split;
             progress.stage(String.format("train split: pixel mean %.4f, std %.4f; inputs normalised by %s", split.mean(),
-                    split.std(), norm.perImage() ? "each image's own mean and std" : "these"));
+                    split.std(), norm.perImage() ? "each image's own mean and std"
+                            : norm.equals(Normalization.IMAGENET) ? "ImageNet's (mean 0.449, std 0.226)" : "these"));
 
             // With site balancing the loss sees each site's classes in that site's share of the epoch, not in its
             // share of the images: the weights follow the expected class counts of the balanced draw.
@@ -155,8 +158,21 @@ public final class TrainJob {
             }
             java.util.Optional<Checkpoints.Restored> restored = resume ? Checkpoints.latest(storage, outputUri)
                     : java.util.Optional.empty();
-            ComputationGraph graph = restored.map(r -> TrainedModel.fromZip(r.model(), true))
-                    .orElseGet(() -> ResNetBuilder.build(modelCfg, trainCfg, weights));
+            ComputationGraph graph;
+            ModelCard.InitialWeights initialWeights;
+            if (restored.isPresent()) {
+                graph = TrainedModel.fromZip(restored.get().model(), true);
+                initialWeights = restored.get().state().initialWeights();
+            } else {
+                graph = ResNetBuilder.build(modelCfg, trainCfg, weights);
+                initialWeights = modelCfg.pretrainedUri() == null ? null
+                        : PretrainedWeights.load(storage, modelCfg.pretrainedUri(), graph, modelCfg);
+                if (initialWeights != null) {
+                    progress.stage(String.format("starting from the %s weights %s (SHA-256 %s…), %s", initialWeights.format(),
+                            initialWeights.uri(), initialWeights.sha256().substring(0, 12), initialWeights.headLoaded()
+                                    ? "head included" : "a fresh head for " + modelCfg.classes()));
+                }
+            }
             progress.stage(String.format("%s, width x%.2f, input %dx%dx%d: %,d parameters", modelCfg.architecture(),
                     modelCfg.widthMultiplier(), modelCfg.channels(), modelCfg.inputSize(), modelCfg.inputSize(),
                     graph.numParams()));
@@ -211,7 +227,7 @@ public final class TrainJob {
                 // and ComputationGraphConfiguration.clone() drops the epoch count, so an epoch-keyed schedule would
                 // stay at its epoch-0 value on every worker (it did: the first warm-up rate for the whole run).
                 double learningRate = LearningRates.at(trainCfg, epoch - 1);
-                sparkGraph.getNetwork().setLearningRate(learningRate);
+                LearningRates.set(sparkGraph.getNetwork(), trainCfg, epoch - 1);
                 // One averaging round per fit: dl4j-spark's own cutting of a whole epoch reads every example once
                 // per round (EpochSplits).
                 EpochSplits splits = balanced
@@ -268,7 +284,7 @@ public final class TrainJob {
                     byte[] averageZip = average.count() == 0 ? null : TrainedModel.toZip(average.applyTo(net), false);
                     Checkpoints.save(storage, outputUri, new Checkpoints.State(epoch, bestEpoch, bestScore, bestMetrics,
                             current.length, bestZip.length, trainCfg.seed(), average.count(),
-                            averageZip == null ? 0 : averageZip.length), current, bestZip, averageZip);
+                            averageZip == null ? 0 : averageZip.length, initialWeights), current, bestZip, averageZip);
                 }
                 int patience = trainCfg.earlyStoppingPatience();
                 if (patience > 0 && val != null && epoch - bestEpoch >= patience && epoch < trainCfg.epochs()) {
@@ -281,7 +297,7 @@ public final class TrainJob {
             ModelCard.TrainingData trainingData = new ModelCard.TrainingData(data, perSplit, perClass,
                     fingerprint(trainKeys), perSite, perSiteClass);
             TrainedModel bestModel = new TrainedModel(TrainedModel.fromZip(bestZip, true),
-                    card(config, norm, graph.numParams(), bestEpoch, trainingData, bestMetrics));
+                    card(config, norm, graph.numParams(), bestEpoch, trainingData, bestMetrics, initialWeights));
             String modelDir = Storage.child(outputUri, ModelStore.MODEL_DIR);
             if (average.count() == 0) {
                 ModelStore.save(storage, modelDir, bestModel);
@@ -304,7 +320,7 @@ public final class TrainJob {
                     last - average.count() + 1, last, averagedMetrics.getOrDefault("macroF1", Double.NaN), bestEpoch,
                     bestMetrics.getOrDefault("macroF1", Double.NaN)));
             TrainedModel model = new TrainedModel(averaged,
-                    card(config, norm, graph.numParams(), last, trainingData, averagedMetrics));
+                    card(config, norm, graph.numParams(), last, trainingData, averagedMetrics, initialWeights));
             ModelStore.save(storage, modelDir, model);
             progress.done("average of the last " + average.count() + " epochs written to " + modelDir
                     + "; epoch " + bestEpoch + " (best on validation) to " + bestDir);
@@ -318,11 +334,12 @@ public final class TrainJob {
 
     /** @param epoch the epoch whose weights are kept, or the last one averaged */
     private static ModelCard card(BusiConfig config, Normalization norm, long parameters, int epoch,
-                                  ModelCard.TrainingData data, Map<String, Object> validationMetrics) {
+                                  ModelCard.TrainingData data, Map<String, Object> validationMetrics,
+                                  ModelCard.InitialWeights initialWeights) {
         BusiConfig.Model m = config.model();
         return new ModelCard(ModelCard.FORMAT_VERSION, "busi-" + m.architecture(), m.classes(), m.inputSize(),
                 m.channels(), norm, m.architecture(), m.widthMultiplier(), parameters, epoch, config.train(),
-                config.augment(), data, validationMetrics, BuildInfo.version(), Instant.now().toString());
+                config.augment(), data, validationMetrics, BuildInfo.version(), Instant.now().toString(), initialWeights);
     }
 
     /**

@@ -50,7 +50,7 @@ class ConfigLoaderTest {
         assertEquals(new BusiConfig.Model("resnet18", 128, 1, 1.0, List.of("benign", "malignant", "normal")),
                 c.model());
         assertEquals(new BusiConfig.Train(30, "adabelief", 0.001, "cosine", 2, 10, 0.5, 0.0001, "balanced", 0, 0, 1, 5, 16, 5, 0,
-                        "MEMORY_AND_DISK_SER", 12345, "onednn", "none", ""),
+                        "MEMORY_AND_DISK_SER", 12345, "onednn", "none", "", 0, 1.0),
                 c.train());
         assertEquals(new BusiConfig.Store("", "busi-resnet", new BusiConfig.Promotion("macro-f1", 0.01)), c.store());
         assertFalse(c.store().enabled(), "an empty store uri publishes nothing");

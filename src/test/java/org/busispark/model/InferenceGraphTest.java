@@ -35,7 +35,7 @@ class InferenceGraphTest {
                 layer.paramTable().forEach((k, v) -> v.assign(switch (k) {
                     case "gamma" -> Nd4j.rand(DataType.FLOAT, v.shape()).addi(0.5);
                     case "beta", "mean" -> Nd4j.randn(DataType.FLOAT, v.shape()).muli(0.3);
-                    default -> Nd4j.rand(DataType.FLOAT, v.shape()).subi(0.5).muli(0.6); // log10 of std: 0.5..2
+                    default -> Nd4j.rand(DataType.FLOAT, v.shape()).muli(3.75).addi(0.25); // variance: std 0.5..2
                 }));
             }
         }

@@ -36,7 +36,7 @@ class ModelLoadingTest {
         var graph = ResNetBuilder.build(m, defaults.train());
         ModelCard card = new ModelCard(ModelCard.FORMAT_VERSION, "tiny", CLASSES, 32, 1, new Normalization(0.3, 0.2),
                 "resnet18", 0.0625, graph.numParams(), 1, defaults.train(), defaults.augment(),
-                new ModelCard.TrainingData("file:/nowhere", Map.of(), Map.of(), "0:0", Map.of(), Map.of()), Map.of(), "test", "now");
+                new ModelCard.TrainingData("file:/nowhere", Map.of(), Map.of(), "0:0", Map.of(), Map.of()), Map.of(), "test", "now", null);
         model = new TrainedModel(graph, card);
         dir = Storage.child(tmp.toUri().toString(), "out/model");
         ModelStore.save(storage, dir, model);
@@ -78,14 +78,14 @@ class ModelLoadingTest {
         ModelCard c = model.card();
         ModelCard wrongClasses = new ModelCard(c.formatVersion(), c.name(), List.of("a", "b", "c", "d"), c.inputSize(),
                 c.channels(), c.normalization(), c.architecture(), c.widthMultiplier(), c.parameters(), c.bestEpoch(),
-                c.training(), c.augmentation(), c.trainingData(), c.validationMetrics(), c.codeVersion(), c.createdAt());
+                c.training(), c.augmentation(), c.trainingData(), c.validationMetrics(), c.codeVersion(), c.createdAt(), null);
         storage.writeText(dir + "/" + ModelStore.CARD_FILE, Json.write(wrongClasses));
         ModelLoadException e = assertThrows(ModelLoadException.class, () -> ModelStore.load(storage, dir, null));
         assertTrue(e.getMessage().contains("has 3 outputs but its card lists 4 classes"), e.getMessage());
 
         ModelCard wrongChannels = new ModelCard(c.formatVersion(), c.name(), c.classes(), c.inputSize(), 3,
                 c.normalization(), c.architecture(), c.widthMultiplier(), c.parameters(), c.bestEpoch(), c.training(),
-                c.augmentation(), c.trainingData(), c.validationMetrics(), c.codeVersion(), c.createdAt());
+                c.augmentation(), c.trainingData(), c.validationMetrics(), c.codeVersion(), c.createdAt(), null);
         storage.writeText(dir + "/" + ModelStore.CARD_FILE, Json.write(wrongChannels));
         e = assertThrows(ModelLoadException.class, () -> ModelStore.load(storage, dir, null));
         assertTrue(e.getMessage().contains("does not accept the card's input 3x32x32"), e.getMessage());

@@ -33,7 +33,7 @@ public final class TinyModel {
                 new Normalization(0.3, 0.2), model.architecture(), model.widthMultiplier(), graph.numParams(), bestEpoch,
                 training, defaults.augment(), new ModelCard.TrainingData("file:/none", Map.of(), Map.of(), "0:0",
                         Map.of(), Map.of()),
-                Map.of(), "test", Instant.now().toString());
+                Map.of(), "test", Instant.now().toString(), null);
         ModelStore.save(storage, dir, new TrainedModel(graph, card));
         return Storage.normalize(dir);
     }

@@ -67,7 +67,7 @@ class ResumeTest {
         String out = tmp.toUri().toString();
         byte[] model = {1, 2, 3}, best = {4, 5};
         for (int epoch = 1; epoch <= 3; epoch++) {
-            Checkpoints.save(storage, out, new Checkpoints.State(epoch, 1, 0.5, java.util.Map.of(), 3, 2, 7, 0, 0), model, best, null);
+            Checkpoints.save(storage, out, new Checkpoints.State(epoch, 1, 0.5, java.util.Map.of(), 3, 2, 7, 0, 0, null), model, best, null);
         }
         assertFalse(storage.exists(Storage.child(out, "checkpoints/epoch-0001")), "only the newest two are kept");
         assertEquals(3, Checkpoints.latest(storage, out).orElseThrow().state().epoch());

@@ -1,0 +1,204 @@
+package org.busispark.model;
+
+import org.busispark.config.BusiConfig;
+import org.busispark.model.torch.TorchCheckpoint;
+import org.busispark.model.torch.TorchTensor;
+import org.busispark.storage.Storage;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
+import org.deeplearning4j.nn.params.DefaultParamInitializer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The weights training starts from, loaded into a network that {@link ResNetBuilder} built from the configuration:
+ * a torchvision checkpoint (state_dict in torch.save's zip format) or a busi model. Every tensor is placed by name
+ * and must fit its place exactly; a missing, extra or mis-shaped one fails the load with its name, so a network is
+ * never half loaded. The classifier head is loaded when it predicts the configured classes and is otherwise left
+ * as the fresh one the builder made.
+ */
+public final class PretrainedWeights {
+    public static final String TORCHVISION = "torchvision";
+    public static final String BUSI = "busi";
+
+    private PretrainedWeights() {}
+
+    /** Where a tensor of the source goes: a layer's parameter, and whether it is part of the classifier head. */
+    private record Place(String layer, String param, boolean head) {}
+
+    /**
+     * Loads the weights at {@code uri} into {@code graph} (a fresh network of {@code model}) and says where they came
+     * from. A file is read as a torchvision checkpoint unless it is a busi model's model.zip; a folder (or a model
+     * store's model line) as a busi model.
+     */
+    public static ModelCard.InitialWeights load(Storage storage, String uri, ComputationGraph graph,
+                                                BusiConfig.Model model) {
+        String u = Storage.normalize(uri);
+        if (storage.isFile(u) && !u.endsWith("/" + ModelStore.MODEL_FILE)) {
+            byte[] file;
+            try {
+                file = storage.readBytes(u);
+            } catch (java.io.UncheckedIOException e) {
+                throw new ModelLoadException("Cannot read the pretrained weights " + uri + ": " + e.getMessage(), e);
+            }
+            String name = u.substring(u.lastIndexOf('/') + 1);
+            boolean head = loadTorchvision(TorchCheckpoint.read(file, name), name, graph, model);
+            return new ModelCard.InitialWeights(TORCHVISION, u, name, ModelStore.sha256(file), head);
+        }
+        ModelStore.LoadedModel source = ModelStore.load(storage, u, null);
+        boolean head = loadBusi(source.model(), source.dir(), graph, model);
+        return new ModelCard.InitialWeights(BUSI, source.dir(), ModelStore.MODEL_FILE, ModelStore.sha256(source.zip()),
+                head);
+    }
+
+    /** @return whether the source's head was loaded (it predicts the configured classes) */
+    static boolean loadBusi(TrainedModel source, String where, ComputationGraph graph, BusiConfig.Model model) {
+        ModelCard card = source.card();
+        if (!card.architecture().equals(model.architecture()) || card.widthMultiplier() != model.widthMultiplier()
+                || card.channels() != model.channels()) {
+            throw new ModelLoadException(String.format("The pretrained model %s is a %s of width x%s with %d input "
+                            + "channel(s); busi.model asks for a %s of width x%s with %d: they must match", where,
+                    card.architecture(), card.widthMultiplier(), card.channels(), model.architecture(),
+                    model.widthMultiplier(), model.channels()));
+        }
+        boolean head = card.classes().equals(model.classes());
+        ComputationGraph from = source.graph();
+        for (Layer target : graph.getLayers()) {
+            String name = target.conf().getLayer().getLayerName();
+            if (target.numParams() == 0 || (!head && name.equals(ResNetBuilder.OUTPUT))) {
+                continue;
+            }
+            if (from.getVertex(name) == null || !from.getVertex(name).hasLayer()) {
+                throw new ModelLoadException("The pretrained model " + where + " has no layer " + name);
+            }
+            Map<String, INDArray> params = from.getLayer(name).paramTable();
+            for (Map.Entry<String, INDArray> p : target.paramTable().entrySet()) {
+                INDArray value = params.get(p.getKey());
+                if (value == null && p.getKey().equals(BatchNormalizationParamInitializer.GLOBAL_VAR)) {
+                    // Models trained before the torchvision conventions keep log10 of the running std.
+                    INDArray logStd = params.get(BatchNormalizationParamInitializer.GLOBAL_LOG_STD);
+                    value = logStd == null ? null : Transforms.exp(logStd.mul(2 * Math.log(10)));
+                }
+                if (value == null || value.length() != p.getValue().length()) {
+                    throw new ModelLoadException("The pretrained model " + where + " has "
+                            + (value == null ? "no parameter " : "a differently shaped parameter ") + name + "/"
+                            + p.getKey() + " (" + (value == null ? "" : Arrays.toString(value.shape()) + " vs ")
+                            + Arrays.toString(p.getValue().shape()) + ")");
+                }
+                p.getValue().assign(value.reshape(p.getValue().shape()));
+            }
+        }
+        return head;
+    }
+
+    /** @return whether the checkpoint's head was loaded (its fc layer has as many outputs as there are classes) */
+    static boolean loadTorchvision(Map<String, TorchTensor> tensors, String file, ComputationGraph graph,
+                                   BusiConfig.Model model) {
+        Map<String, Place> places = torchvisionNames(graph, model.architecture());
+        List<String> missing = places.keySet().stream().filter(k -> !tensors.containsKey(k)).toList();
+        List<String> extra = tensors.keySet().stream()
+                .filter(k -> !places.containsKey(k) && !k.endsWith(".num_batches_tracked")).toList();
+        if (!missing.isEmpty() || !extra.isEmpty()) {
+            throw new ModelLoadException(String.format("The checkpoint %s does not fit busi's %s: %s%s%s", file,
+                    model.architecture(), missing.isEmpty() ? "" : "no tensor " + first(missing),
+                    missing.isEmpty() || extra.isEmpty() ? "" : "; ",
+                    extra.isEmpty() ? "" : "tensor " + first(extra) + " has no place in it"
+                            + " (is it a checkpoint of another architecture, or a whole pickled module?)"));
+        }
+        TorchTensor fc = tensors.get("fc.weight");
+        long classes = fc.shape().length == 2 ? fc.shape()[0] : -1;
+        boolean head = classes == model.numClasses();
+        for (Map.Entry<String, Place> e : places.entrySet()) {
+            Place place = e.getValue();
+            if (place.head() && !head) {
+                long[] shape = tensors.get(e.getKey()).shape();
+                long features = graph.getLayer(place.layer()).getParam(place.param()).size(0);
+                if (e.getKey().equals("fc.weight") && (shape.length != 2 || shape[1] != features)) {
+                    throw misShaped(file, e.getKey(), shape, new long[] {classes, features}, place);
+                }
+                continue; // the fresh head stays: the checkpoint predicts other classes
+            }
+            INDArray target = graph.getLayer(place.layer()).getParam(place.param());
+            target.assign(tensor(tensors.get(e.getKey()), e.getKey(), file, place, target, model.channels()));
+        }
+        return head;
+    }
+
+    /** A checkpoint tensor in the shape and layout of its DL4J parameter. */
+    private static INDArray tensor(TorchTensor t, String name, String file, Place place, INDArray target,
+                                   int channels) {
+        INDArray value = Nd4j.create(t.values(), t.shape(), 'c').castTo(target.dataType());
+        long[] want = target.shape();
+        if (place.param().equals(DefaultParamInitializer.WEIGHT_KEY) && want.length == 4) {
+            // [out, in, kh, kw] in both; torchvision's RGB stem on a grayscale network is summed over its three
+            // input filters: the response to the gray image fed as three identical channels.
+            if (name.equals("conv1.weight") && t.shape().length == 4 && t.shape()[1] == 3 && channels == 1) {
+                value = value.sum(true, 1);
+            }
+            if (!Arrays.equals(value.shape(), want)) {
+                throw misShaped(file, name, t.shape(), want, place);
+            }
+            return value;
+        }
+        if (place.head() && place.param().equals(DefaultParamInitializer.WEIGHT_KEY)) {
+            value = value.transpose(); // torch's Linear is [out, in]; DL4J's dense weights are [in, out]
+            if (!Arrays.equals(value.shape(), want)) {
+                throw misShaped(file, name, t.shape(), new long[] {want[1], want[0]}, place);
+            }
+            return value;
+        }
+        if (t.shape().length != 1 || t.shape()[0] != target.length()) {
+            throw misShaped(file, name, t.shape(), new long[] {target.length()}, place);
+        }
+        return value.reshape(want);
+    }
+
+    private static ModelLoadException misShaped(String file, String name, long[] shape, long[] want, Place place) {
+        return new ModelLoadException(String.format("Tensor %s of the checkpoint %s has shape %s, but %s/%s needs %s"
+                        + " (is busi.model's architecture, width-multiplier or channels another than the checkpoint's?)",
+                name, file, Arrays.toString(shape), place.layer(), place.param(), Arrays.toString(want)));
+    }
+
+    /** torchvision's state_dict names of {@code architecture} and where each goes in ResNetBuilder's graph. */
+    static Map<String, Place> torchvisionNames(ComputationGraph graph, String architecture) {
+        Map<String, Place> places = new LinkedHashMap<>();
+        convBn(places, "conv1", "bn1", ResNetBuilder.STEM);
+        int[] blocks = ResNetBuilder.blocksPerStage(architecture);
+        String[] parts = architecture.equals("resnet50") ? new String[] {"a", "b", "c"} : new String[] {"a", "b"};
+        for (int s = 0; s < blocks.length; s++) {
+            for (int b = 0; b < blocks[s]; b++) {
+                String torch = "layer" + (s + 1) + "." + b + ".";
+                String ours = "s" + (s + 1) + "b" + (b + 1) + "_";
+                for (int j = 0; j < parts.length; j++) {
+                    convBn(places, torch + "conv" + (j + 1), torch + "bn" + (j + 1), ours + parts[j]);
+                }
+                if (graph.getConfiguration().getVertices().containsKey(ours + "proj_conv")) {
+                    convBn(places, torch + "downsample.0", torch + "downsample.1", ours + "proj");
+                }
+            }
+        }
+        places.put("fc.weight", new Place(ResNetBuilder.OUTPUT, DefaultParamInitializer.WEIGHT_KEY, true));
+        places.put("fc.bias", new Place(ResNetBuilder.OUTPUT, DefaultParamInitializer.BIAS_KEY, true));
+        return places;
+    }
+
+    private static void convBn(Map<String, Place> places, String conv, String bn, String ours) {
+        places.put(conv + ".weight", new Place(ours + "_conv", DefaultParamInitializer.WEIGHT_KEY, false));
+        places.put(bn + ".weight", new Place(ours + "_bn", BatchNormalizationParamInitializer.GAMMA, false));
+        places.put(bn + ".bias", new Place(ours + "_bn", BatchNormalizationParamInitializer.BETA, false));
+        places.put(bn + ".running_mean", new Place(ours + "_bn", BatchNormalizationParamInitializer.GLOBAL_MEAN, false));
+        places.put(bn + ".running_var", new Place(ours + "_bn", BatchNormalizationParamInitializer.GLOBAL_VAR, false));
+    }
+
+    private static String first(List<String> names) {
+        return names.get(0) + (names.size() > 1 ? " (and " + (names.size() - 1) + " more)" : "");
+    }
+}
