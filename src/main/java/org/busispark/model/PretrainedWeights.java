@@ -116,6 +116,8 @@ public final class PretrainedWeights {
         TorchTensor fc = tensors.get("fc.weight");
         long classes = fc.shape().length == 2 ? fc.shape()[0] : -1;
         boolean head = classes == model.numClasses();
+        // Every tensor is checked before the first is assigned, so a failed load leaves the network as built.
+        List<Map.Entry<INDArray, INDArray>> values = new ArrayList<>();
         for (Map.Entry<String, Place> e : places.entrySet()) {
             Place place = e.getValue();
             if (place.head() && !head) {
@@ -127,8 +129,10 @@ public final class PretrainedWeights {
                 continue; // the fresh head stays: the checkpoint predicts other classes
             }
             INDArray target = graph.getLayer(place.layer()).getParam(place.param());
-            target.assign(tensor(tensors.get(e.getKey()), e.getKey(), file, place, target, model.channels()));
+            values.add(Map.entry(target, tensor(tensors.get(e.getKey()), e.getKey(), file, place, target,
+                    model.channels())));
         }
+        values.forEach(v -> v.getKey().assign(v.getValue()));
         return head;
     }
 

@@ -158,7 +158,7 @@ public final class ResNetBuilder {
     }
 
     static int width(int base, double multiplier) {
-        return Math.max(4, (int) Math.round(base * multiplier));
+        return Math.max(1, (int) Math.round(base * multiplier));
     }
 
     static IUpdater updater(BusiConfig.Train train, ISchedule schedule) {
