@@ -24,8 +24,8 @@ public class InitModel {
         ModelCard card = new ModelCard(ModelCard.FORMAT_VERSION, "bench-" + m.architecture(), m.classes(),
                 m.inputSize(), m.channels(), new org.busispark.augment.Normalization(0.3, 0.2), m.architecture(),
                 m.widthMultiplier(), graph.numParams(), 0, defaults.train(), defaults.augment(),
-                new ModelCard.TrainingData("none", Map.of(), Map.of(), "0:0"), Map.of(), "bench",
-                Instant.now().toString());
+                new ModelCard.TrainingData("none", Map.of(), Map.of(), "0:0", Map.of(), Map.of()), Map.of(), "bench",
+                Instant.now().toString(), null);
         ModelStore.save(new Storage(new org.apache.hadoop.conf.Configuration()), args[0], new TrainedModel(graph, card));
         System.out.printf("model: %s %dx%d, width x%s, %,d parameters (freshly initialised)%n", m.architecture(),
                 m.inputSize(), m.inputSize(), args[2], graph.numParams());

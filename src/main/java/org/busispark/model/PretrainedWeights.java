@@ -1,5 +1,6 @@
 package org.busispark.model;
 
+import org.busispark.augment.Normalization;
 import org.busispark.config.BusiConfig;
 import org.busispark.model.torch.TorchCheckpoint;
 import org.busispark.model.torch.TorchTensor;
@@ -28,6 +29,14 @@ import java.util.Map;
 public final class PretrainedWeights {
     public static final String TORCHVISION = "torchvision";
     public static final String BUSI = "busi";
+
+    /** ImageNet's per-channel statistics (RGB), which torchvision's pretrained weights were trained with. */
+    static final double[] IMAGENET_MEAN = {0.485, 0.456, 0.406};
+    static final double[] IMAGENET_STD = {0.229, 0.224, 0.225};
+    private static final String STEM_CONV = "conv1";
+    private static final String STEM_BN = "bn1";
+    private static final String STEM_WEIGHT = STEM_CONV + ".weight";
+    private static final String STEM_MEAN = STEM_BN + ".running_mean";
 
     private PretrainedWeights() {}
 
@@ -100,11 +109,11 @@ public final class PretrainedWeights {
     }
 
     /** @return whether the checkpoint's head was loaded (its fc layer has as many outputs as there are classes) */
-    static boolean loadTorchvision(Map<String, TorchTensor> tensors, String file, ComputationGraph graph,
+    static boolean loadTorchvision(Map<String, TorchTensor> checkpoint, String file, ComputationGraph graph,
                                    BusiConfig.Model model) {
         Map<String, Place> places = torchvisionNames(graph, model.architecture());
-        List<String> missing = places.keySet().stream().filter(k -> !tensors.containsKey(k)).toList();
-        List<String> extra = tensors.keySet().stream()
+        List<String> missing = places.keySet().stream().filter(k -> !checkpoint.containsKey(k)).toList();
+        List<String> extra = checkpoint.keySet().stream()
                 .filter(k -> !places.containsKey(k) && !k.endsWith(".num_batches_tracked")).toList();
         if (!missing.isEmpty() || !extra.isEmpty()) {
             throw new ModelLoadException(String.format("The checkpoint %s does not fit busi's %s: %s%s%s", file,
@@ -113,6 +122,9 @@ public final class PretrainedWeights {
                     extra.isEmpty() ? "" : "tensor " + first(extra) + " has no place in it"
                             + " (is it a checkpoint of another architecture, or a whole pickled module?)"));
         }
+        long[] stem = checkpoint.get(STEM_WEIGHT).shape();
+        Map<String, TorchTensor> tensors = model.channels() == 1 && stem.length == 4 && stem[1] == IMAGENET_MEAN.length
+                ? grayStem(checkpoint) : checkpoint;
         TorchTensor fc = tensors.get("fc.weight");
         long classes = fc.shape().length == 2 ? fc.shape()[0] : -1;
         boolean head = classes == model.numClasses();
@@ -129,24 +141,18 @@ public final class PretrainedWeights {
                 continue; // the fresh head stays: the checkpoint predicts other classes
             }
             INDArray target = graph.getLayer(place.layer()).getParam(place.param());
-            values.add(Map.entry(target, tensor(tensors.get(e.getKey()), e.getKey(), file, place, target,
-                    model.channels())));
+            values.add(Map.entry(target, tensor(tensors.get(e.getKey()), e.getKey(), file, place, target)));
         }
         values.forEach(v -> v.getKey().assign(v.getValue()));
         return head;
     }
 
     /** A checkpoint tensor in the shape and layout of its DL4J parameter. */
-    private static INDArray tensor(TorchTensor t, String name, String file, Place place, INDArray target,
-                                   int channels) {
+    private static INDArray tensor(TorchTensor t, String name, String file, Place place, INDArray target) {
         INDArray value = Nd4j.create(t.values(), t.shape(), 'c').castTo(target.dataType());
         long[] want = target.shape();
         if (place.param().equals(DefaultParamInitializer.WEIGHT_KEY) && want.length == 4) {
-            // [out, in, kh, kw] in both; torchvision's RGB stem on a grayscale network is summed over its three
-            // input filters: the response to the gray image fed as three identical channels.
-            if (name.equals("conv1.weight") && t.shape().length == 4 && t.shape()[1] == 3 && channels == 1) {
-                value = value.sum(true, 1);
-            }
+            // [out, in, kh, kw] in both
             if (!Arrays.equals(value.shape(), want)) {
                 throw misShaped(file, name, t.shape(), want, place);
             }
@@ -165,6 +171,42 @@ public final class PretrainedWeights {
         return value.reshape(want);
     }
 
+    /**
+     * torchvision's RGB stem folded into one input channel: what the network computes on a gray image g fed as
+     * three channels, each normalised by its own ImageNet mean m_c and std s_c, from g normalised once by
+     * {@link Normalization#IMAGENET} (m, s). Since (g - m_c) / s_c = (s / s_c) x + (m - m_c) / s_c for x = (g - m) / s,
+     * the filter is the sum over c of W_c s / s_c, and the constant that the sum of W_c (m - m_c) / s_c adds to each
+     * output channel moves into the following batch norm's running mean. Exact wherever the filter does not
+     * overlap the zero padding (bench/torchvision-import.sh measures the whole network).
+     */
+    static Map<String, TorchTensor> grayStem(Map<String, TorchTensor> tensors) {
+        TorchTensor w = tensors.get(STEM_WEIGHT);
+        TorchTensor mean = tensors.get(STEM_MEAN);
+        int out = (int) w.shape()[0];
+        int taps = (int) (w.shape()[2] * w.shape()[3]);
+        int in = IMAGENET_MEAN.length;
+        Normalization gray = Normalization.IMAGENET;
+        float[] folded = new float[out * taps];
+        float[] shifted = mean.values().clone();
+        for (int o = 0; o < out; o++) {
+            double constant = 0;
+            for (int c = 0; c < in; c++) {
+                double scale = gray.std() / IMAGENET_STD[c];
+                double offset = (gray.mean() - IMAGENET_MEAN[c]) / IMAGENET_STD[c];
+                for (int k = 0; k < taps; k++) {
+                    float v = w.values()[(o * in + c) * taps + k];
+                    folded[o * taps + k] += (float) (v * scale);
+                    constant += v * offset;
+                }
+            }
+            shifted[o] -= (float) constant;
+        }
+        Map<String, TorchTensor> copy = new LinkedHashMap<>(tensors);
+        copy.put(STEM_WEIGHT, new TorchTensor(w.dtype(), new long[] {out, 1, w.shape()[2], w.shape()[3]}, folded));
+        copy.put(STEM_MEAN, new TorchTensor(mean.dtype(), mean.shape(), shifted));
+        return copy;
+    }
+
     private static ModelLoadException misShaped(String file, String name, long[] shape, long[] want, Place place) {
         return new ModelLoadException(String.format("Tensor %s of the checkpoint %s has shape %s, but %s/%s needs %s"
                         + " (is busi.model's architecture, width-multiplier or channels another than the checkpoint's?)",
@@ -174,7 +216,7 @@ public final class PretrainedWeights {
     /** torchvision's state_dict names of {@code architecture} and where each goes in ResNetBuilder's graph. */
     static Map<String, Place> torchvisionNames(ComputationGraph graph, String architecture) {
         Map<String, Place> places = new LinkedHashMap<>();
-        convBn(places, "conv1", "bn1", ResNetBuilder.STEM);
+        convBn(places, STEM_CONV, STEM_BN, ResNetBuilder.STEM);
         int[] blocks = ResNetBuilder.blocksPerStage(architecture);
         String[] parts = architecture.equals("resnet50") ? new String[] {"a", "b", "c"} : new String[] {"a", "b"};
         for (int s = 0; s < blocks.length; s++) {
