@@ -95,7 +95,8 @@ class ConfigLoaderTest {
     @ParameterizedTest
     @MethodSource("shippedConfFiles")
     void shippedConfFilesLoadAndApply(String path) {
-        BusiConfig c = ConfigLoader.load(new File(path), Map.of());
+        // The pretrained recipe needs its weights (BUSI_PRETRAINED): a path stands in for them.
+        BusiConfig c = ConfigLoader.load(new File(path), Map.of("busi.model.pretrained", "file:/weights/resnet18.pth"));
         com.typesafe.config.Config raw = com.typesafe.config.ConfigFactory.parseFile(new File(path));
         assertEquals(raw.getString("busi.spark.master"), c.spark().master());
         assertEquals(raw.getInt("busi.model.input-size"), c.model().inputSize());
@@ -149,6 +150,31 @@ class ConfigLoaderTest {
         assertFileRejected("busi.train.epochs = 10\nbusi.train.average-last-epochs = 11",
                 "busi.train.average-last-epochs", "at most", "10");
         assertFileRejected("busi.train.train-accuracy-every = -1", "busi.train.train-accuracy-every");
+    }
+
+    @Test
+    void fineTuningSettingsNeedWeightsToTuneAndABackboneThatLearns() {
+        assertRejected(() -> ConfigLoader.load(null, Map.of("busi.train.freeze-epochs", "2")),
+                "busi.train.freeze-epochs", "set busi.model.pretrained");
+        assertRejected(() -> ConfigLoader.load(null, Map.of("busi.train.backbone-learning-rate-factor", "0.1")),
+                "set busi.model.pretrained");
+        Map<String, String> weights = Map.of("busi.model.pretrained", "s3a://b/resnet18.pth");
+        assertRejected(() -> ConfigLoader.load(null, merge(weights, "busi.train.freeze-epochs", "30")),
+                "busi.train.freeze-epochs must be less than busi.train.epochs (30)");
+        assertRejected(() -> ConfigLoader.load(null, merge(weights, "busi.train.backbone-learning-rate-factor", "0")),
+                "backbone-learning-rate-factor must be greater than 0");
+        BusiConfig c = ConfigLoader.load(null, merge(merge(weights, "busi.train.freeze-epochs", "3"),
+                "busi.augment.input-normalization", "imagenet"));
+        assertEquals("s3a://b/resnet18.pth", c.model().pretrainedUri());
+        assertTrue(c.train().backboneScheduled() && c.augment().imageNetNormalization());
+        assertEquals(null, ConfigLoader.defaults().model().pretrainedUri());
+        assertFalse(ConfigLoader.defaults().train().backboneScheduled());
+    }
+
+    private static Map<String, String> merge(Map<String, String> base, String key, String value) {
+        Map<String, String> m = new java.util.HashMap<>(base);
+        m.put(key, value);
+        return m;
     }
 
     @Test

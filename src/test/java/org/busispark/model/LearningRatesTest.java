@@ -2,6 +2,7 @@ package org.busispark.model;
 
 import org.busispark.config.BusiConfig;
 import org.busispark.config.ConfigLoader;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 
@@ -40,6 +41,33 @@ class LearningRatesTest {
         assertEquals(0.0025, LearningRates.at(step, 6), 1e-12);
         BusiConfig.Train constant = train("constant", 10, 0);
         assertEquals(0.01, LearningRates.at(constant, 9), 1e-12);
+    }
+
+    /**
+     * Fine-tuning: the backbone's rate is 0 while frozen, then the factor times the schedule's, and every epoch's
+     * rates keep the head's updater apart from the backbone's (equal settings would merge their updater blocks).
+     */
+    @Test
+    void theBackboneFollowsItsOwnRateAndStaysApartFromTheHead() {
+        BusiConfig.Train t = ConfigLoader.load(null, Map.of("busi.train.epochs", "6", "busi.train.warmup-epochs", "0",
+                "busi.train.schedule", "constant", "busi.train.learning-rate", "0.01", "busi.train.freeze-epochs", "2",
+                "busi.train.backbone-learning-rate-factor", "1", "busi.model.pretrained", "x")).train();
+        assertEquals(0, LearningRates.backboneAt(t, 1));
+        assertEquals(0.01, LearningRates.backboneAt(t, 2), 1e-12);
+        ComputationGraph g = ResNetBuilder.build(new BusiConfig.Model("resnet18", 32, 1, 0.0625,
+                List.of("benign", "malignant", "normal")), t);
+        int blocks = g.getUpdater().getUpdaterBlocks().size();
+        for (int e = 0; e < 6; e++) {
+            LearningRates.set(g, t, e);
+            assertEquals(0.01, g.getLearningRate(ResNetBuilder.OUTPUT), 1e-12, "head, epoch " + e);
+            assertEquals(e < 2 ? 0 : 0.01, g.getLearningRate("s3b1_a_conv"), 1e-12, "backbone, epoch " + e);
+            assertEquals(e < 2 ? 0 : 0.01, g.getLearningRate("s3b1_a_bn"), 1e-12, "batch norm, epoch " + e);
+            // What dl4j-spark's workers build from the configuration groups the updater state the same way.
+            ComputationGraph worker = new ComputationGraph(ComputationGraphConfiguration.fromJson(
+                    g.getConfiguration().toJson()));
+            worker.init();
+            assertEquals(blocks, worker.getUpdater().getUpdaterBlocks().size(), "epoch " + e);
+        }
     }
 
     /** The network reads the schedule from its configuration's epoch count, which is what Spark workers receive. */

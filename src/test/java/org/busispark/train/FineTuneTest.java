@@ -113,6 +113,29 @@ class FineTuneTest {
         assertEquals(0.5, card.training().backboneLearningRateFactor());
     }
 
+    /** PyTorch's checkpoint (the resnet18-w4 fixture) as the start of `busi train`, with ImageNet's statistics. */
+    @Test
+    void aTorchvisionCheckpointStartsTrainingAndTheCardSaysSo() throws Exception {
+        Path checkpoint = Path.of("src/test/resources/torch/resnet18-w4/state_dict.pt");
+        Path out = tmp.resolve("from-torch");
+        BusiCliTest.Result r = BusiCliTest.run("train", "--conf", "conf/local.conf", "--data", data.toString(),
+                "--output", out.toString(), "-Dbusi.train.epochs=1", "-Dbusi.model.input-size=48",
+                "-Dbusi.model.width-multiplier=0.0625", "-Dbusi.augment.input-normalization=imagenet",
+                "-Dbusi.model.pretrained=" + checkpoint.toAbsolutePath());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("starting from the torchvision weights") && r.out().contains("head included"),
+                r.out());
+        assertTrue(r.out().contains("inputs normalised by ImageNet's"), r.out());
+        ModelCard card = Json.read(Files.readString(out.resolve(ModelStore.MODEL_DIR).resolve(ModelStore.CARD_FILE)),
+                ModelCard.class);
+        assertEquals(PretrainedWeights.TORCHVISION, card.initialWeights().format());
+        assertEquals("state_dict.pt", card.initialWeights().file());
+        assertEquals(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                .digest(Files.readAllBytes(checkpoint))), card.initialWeights().sha256());
+        assertEquals(org.busispark.augment.Normalization.IMAGENET, card.normalization(),
+                "evaluate and score normalise as the card says");
+    }
+
     @Test
     void weightsThatCannotBeLoadedStopTrainingWithExitTwo() {
         BusiCliTest.Result r = BusiCliTest.run("train", "--conf", "conf/local.conf", "--data", data.toString(),
@@ -121,5 +144,12 @@ class FineTuneTest {
         assertEquals(2, r.code(), r.out());
         assertTrue(r.err().contains("is a resnet18 of width x0.25") && r.err().contains("width x0.5"), r.err());
         assertTrue(!Files.exists(tmp.resolve("wrong").resolve(ModelStore.MODEL_DIR)), "no model written");
+
+        r = BusiCliTest.run("train", "--conf", "conf/local.conf", "--data", data.toString(),
+                "--output", tmp.resolve("wrong-torch").toString(), "-Dbusi.model.input-size=48",
+                "-Dbusi.model.pretrained=src/test/resources/torch/resnet18-w4/state_dict.pt");
+        assertEquals(2, r.code(), r.out());
+        assertTrue(r.err().contains("Tensor conv1.weight of the checkpoint state_dict.pt has shape [4, 1, 7, 7], but "
+                + "stem_conv/W needs [16, 1, 7, 7]"), r.err());
     }
 }
