@@ -18,7 +18,7 @@ import java.util.stream.IntStream;
 /**
  * For bench/torchvision-import.sh: imports the checkpoint bench/torchvision_import.py wrote into busi's network
  * (busi.model.pretrained's path) and compares logits with PyTorch's: (a) with three input channels on PyTorch's own
- * inputs (the import itself), (b) with one channel, the RGB stem summed, on the gray images normalised by
+ * inputs (the import itself), (b) with one channel, the RGB stem folded with ImageNet's channel statistics, on the gray images normalised by
  * Normalization.IMAGENET (what `busi train` with recipe-pretrained.conf feeds). Also times inference of both.
  * Usage: java -cp CLASSPATH bench/TorchvisionImport.java DIR ARCH SIZE N
  */
@@ -35,7 +35,7 @@ public class TorchvisionImport {
         Normalization imagenet = Normalization.IMAGENET;
         INDArray grayNormalised = gray.sub(imagenet.mean()).divi(imagenet.std());
         report("(a) 3 channels, PyTorch's inputs", load(arch, size, 3, checkpoint), rgb, torch);
-        report("(b) 1 channel (summed stem), gray normalised by Normalization.IMAGENET", load(arch, size, 1, checkpoint),
+        report("(b) 1 channel (RGB stem folded), gray normalised by Normalization.IMAGENET", load(arch, size, 1, checkpoint),
                 grayNormalised, torch);
     }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # torchvision's own ResNet (random initialisation, random batch-norm statistics) saved by PyTorch and imported by
 # busi.model.pretrained's reader: the largest logit difference against PyTorch (float64) on the same inputs, with
-# three input channels (the import itself) and with one (the RGB stem summed, gray images normalised by ImageNet's
+# three input channels (the import itself) and with one (the RGB stem folded, gray images normalised by ImageNet's
 # channel-mean statistics), for docs/benchmarks.md. Needs Debian's python3-torch and python3-torchvision (reference
 # only, never a dependency of busi-spark).
 # Usage: bench/torchvision-import.sh [ARCH] [SIZE] [N]   (default: resnet18 224 4)
