@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fails when the resolved dependency tree holds two versions of Spark, Scala, Hadoop or Typesafe Config, or
+# Fails when the resolved dependency tree holds two versions of Spark, Scala, Hadoop or Typesafe Config, two Kryos, or
 # native binaries for another operating system (a *-platform artifact slipping in through DL4J).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +20,11 @@ check_one_version "Spark" "org\.apache\.spark:spark-[a-z-]+_2\.1[23]"
 check_one_version "Scala" "org\.scala-lang:scala-(library|reflect)"
 check_one_version "Hadoop" "org\.apache\.hadoop:hadoop-[a-z-]+"
 check_one_version "Typesafe Config" "com\.typesafe:config"
+if grep -qE 'com\.esotericsoftware:kryo:jar' "$tree"; then
+  echo "FAIL: com.esotericsoftware:kryo beside Spark's kryo-shaded (the same classes, found in jar order)"; status=1
+else
+  echo "ok: one Kryo (kryo-shaded)"
+fi
 foreign="$(grep -E ':(android|ios|macosx|windows|linux-(armhf|arm64|ppc64le|x86)):' "$tree" | grep -v 'linux-x86_64' || true)"
 platform="$(grep -E 'org\.bytedeco:[a-z0-9-]+-platform:jar' "$tree" || true)"
 if [[ -n "$foreign$platform" ]]; then

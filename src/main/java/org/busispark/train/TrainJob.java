@@ -24,10 +24,10 @@ import org.busispark.ingest.Splits;
 import org.busispark.model.ImageInput;
 import org.busispark.model.LearningRates;
 import org.busispark.model.ModelCard;
-import org.busispark.model.PretrainedWeights;
 import org.busispark.model.ModelStore;
 import org.busispark.model.Origin;
 import org.busispark.model.Predictor;
+import org.busispark.model.PretrainedWeights;
 import org.busispark.model.ResNetBuilder;
 import org.busispark.model.onednn.OneDnnLayers;
 import org.busispark.model.TrainedModel;
@@ -273,9 +273,12 @@ public final class TrainJob {
                 if (epoch >= averageFrom) {
                     average.add(net.params());
                 }
-                progress.stage(String.format("epoch %d/%d  lr %.2e  train loss %.4f  train acc %.3f  val loss %.4f  "
+                String backbone = !trainCfg.backboneScheduled() ? ""
+                        : epoch <= trainCfg.freezeEpochs() ? " (backbone frozen)"
+                        : String.format(" (backbone %.2e)", LearningRates.backboneAt(trainCfg, epoch - 1));
+                progress.stage(String.format("epoch %d/%d  lr %.2e%s  train loss %.4f  train acc %.3f  val loss %.4f  "
                                 + "val acc %.3f  val macro-F1 %.3f  %.1f img/s  %.1f s%s", epoch, trainCfg.epochs(),
-                        learningRate, trainLoss, trainAccuracy,
+                        learningRate, backbone, trainLoss, trainAccuracy,
                         rec.validationLoss(), rec.validationAccuracy(), rec.validationMacroF1(), rec.imagesPerSecond(), seconds,
                         bestEpoch == epoch ? "  (best)" : ""));
                 writeHistory(storage, outputUri, history);

@@ -61,6 +61,8 @@ class FineTuneTest {
                 "-Dbusi.model.pretrained=" + source);
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("starting from the busi weights"), r.out());
+        assertTrue(r.out().contains("epoch 1/2  lr 5.00e-04 (backbone frozen)")
+                && r.out().contains("epoch 2/2  lr 1.00e-03 (backbone 5.00e-04)"), r.out());
         ComputationGraph start = ModelStore.load(new org.busispark.storage.Storage(new org.apache.hadoop.conf.Configuration()),
                 source.toString(), null).model().graph();
         ComputationGraph frozen = checkpoint(out, 1);
