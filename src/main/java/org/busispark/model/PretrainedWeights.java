@@ -80,6 +80,7 @@ public final class PretrainedWeights {
         }
         boolean head = card.classes().equals(model.classes());
         ComputationGraph from = source.graph();
+        List<Map.Entry<INDArray, INDArray>> values = new ArrayList<>(); // assigned once every parameter fits
         for (Layer target : graph.getLayers()) {
             String name = target.conf().getLayer().getLayerName();
             if (target.numParams() == 0 || (!head && name.equals(ResNetBuilder.OUTPUT))) {
@@ -102,9 +103,10 @@ public final class PretrainedWeights {
                             + p.getKey() + " (" + (value == null ? "" : Arrays.toString(value.shape()) + " vs ")
                             + Arrays.toString(p.getValue().shape()) + ")");
                 }
-                p.getValue().assign(value.reshape(p.getValue().shape()));
+                values.add(Map.entry(p.getValue(), value.reshape(p.getValue().shape())));
             }
         }
+        values.forEach(v -> v.getKey().assign(v.getValue()));
         return head;
     }
 
